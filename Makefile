@@ -1,0 +1,36 @@
+# nq57: `make report` and `make test` are all a fresh clone needs (they create .venv with pip).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test lab validate audit clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create or refresh .venv when it is missing or pyproject.toml changed
+
+report: setup ## validate the data (the reports come with the notebooks)
+	$(BIN)/nq57 validate
+
+test: setup ## run the whole test suite (unit, conformance, notebooks with nbval)
+	$(BIN)/python -m pytest
+
+lab: setup ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+validate: setup ## check data/ and list every problem
+	$(BIN)/nq57 validate
+
+audit: setup ## developers: compare data/ with the seed documents in ../shared/seeds
+	$(BIN)/python scripts/audit_seeds.py ../shared/seeds
+
+clean: ## remove .venv and caches (outputs/ is kept)
+	rm -rf $(VENV) .pytest_cache .hypothesis

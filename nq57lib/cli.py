@@ -1,0 +1,56 @@
+"""The ``nq57`` command: parses options, calls the Python API, maps errors to exit codes.
+
+Exit codes: 0 success; 1 a report failed (``run``); 2 invalid data or options;
+3 the output folder cannot be written or another run holds it; 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _validate(args) -> int:
+    from .dataset import load
+    ds = load(args.data)
+    print(f"OK: {args.data or ds.data_dir} is valid: {len(ds.targets)} targets and "
+          f"{len(ds.observations)} observations for {ds.provinces.shape[0]} provincial units, "
+          f"{len(ds.indicators)} indicators, {len(ds.sources)} sources.")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nq57", description="Resolution 57-NQ/TW provincial tracker.")
+    sub = p.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="check the data files and list every problem")
+    v.add_argument("--data", metavar="DIR", help="data folder (default: the project's data/)")
+    v.set_defaults(func=_validate)
+    try:
+        from .runner import add_commands
+    except ImportError:  # pragma: no cover - runner not installed
+        pass
+    else:
+        add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import DataValidationError, Nq57Error
+
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as e:
+        print(e, file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Nq57Error as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return getattr(e, "exit_code", EXIT_INVALID)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,570 @@
+"""Loading and validating the curated data files (data/*.csv).
+
+Every load validates everything first and reports all problems at once
+(:class:`~nq57lib.errors.DataValidationError`), each with the file, the CSV line,
+the column, the bad value and the fix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import _paths
+from .errors import DataValidationError, ParameterError, Problem
+from .names import did_you_mean, fold
+
+UNITS = (
+    "percent", "count", "index", "rank", "per_10k_people", "vnd_billion", "vnd_million",
+    "vnd_million_per_month", "milestone",
+)
+#: how many đồng (or units) one unit of the data holds: used to check a value against its quote
+UNIT_SCALE = {"vnd_billion": 1e9, "vnd_million": 1e6, "vnd_million_per_month": 1e6}
+COMPARATORS = (">=", ">", "<=", "<", "=", "between")
+YEAR_MIN, YEAR_MAX = 2000, 2050
+
+# file -> (required columns, optional columns)
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "pillars.csv": (("id", "name_vi", "name_en"), ("order",)),
+    "provinces.csv": (("code", "name", "name_en", "slug", "level"),
+                      ("valid_from", "valid_to", "successor", "aliases", "note")),
+    "indicators.csv": (("id", "name_vi", "name_en", "unit", "direction", "pillar"),
+                       ("lower_bound", "upper_bound", "note")),
+    "sources.csv": (("id", "title", "publisher", "language"), ("published", "url", "note")),
+    "targets.csv": (("province", "indicator", "year", "comparator", "value", "source_id", "quote"),
+                    ("value_high", "note")),
+    "observations.csv": (("province", "indicator", "period_end", "period", "value", "source_id", "quote"),
+                         ("note",)),
+}
+
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+@dataclass
+class Dataset:
+    """The curated data as tidy DataFrames.
+
+    Attributes
+    ----------
+    provinces : DataFrame
+        One row per provincial unit (and Việt Nam): code, name, name_en, slug, level,
+        valid_from, valid_to, successor, aliases, note.
+    indicators : DataFrame
+        id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note.
+    targets : DataFrame
+        province (canonical name), province_slug, indicator, year, comparator, value,
+        value_high, source_id, quote, note.
+    observations : DataFrame
+        province, province_slug, indicator, period_end (datetime64), period, value,
+        source_id, quote, note.
+    sources : DataFrame
+        id, title, publisher, published, url, language, note.
+    pillars : DataFrame
+        id, name_vi, name_en, order.
+    """
+
+    provinces: pd.DataFrame
+    indicators: pd.DataFrame
+    targets: pd.DataFrame
+    observations: pd.DataFrame
+    sources: pd.DataFrame
+    pillars: pd.DataFrame
+    data_dir: Path = field(default=_paths.DATA_DIR)
+
+    def find_province(self, name: str) -> pd.Series:
+        """The provinces row for a name as a person types it (any case, without diacritics,
+        NFD, a slug, an alias or the statistics-office code).
+
+        Raises
+        ------
+        ParameterError
+            When nothing matches; the message lists the closest names, or all of them.
+        """
+        slug = _ProvinceIndex(self.provinces).resolve(str(name))
+        if slug is None:
+            names = self.provinces["name"].tolist()
+            hint = did_you_mean(str(name), names + self.provinces["name_en"].tolist())
+            raise ParameterError(
+                f"Unknown province {name!r}. " + (hint[0].upper() + hint[1:] + " " if hint else "")
+                + "Known provinces: " + ", ".join(names)
+            )
+        return self.provinces.set_index("slug").loc[slug].rename(slug)
+
+    def indicator(self, indicator_id: str) -> pd.Series:
+        """The indicators row for an id."""
+        return self.indicators.set_index("id").loc[indicator_id]
+
+
+class _ProvinceIndex:
+    """Name, alias, slug and code lookup; codes reused after the 2025 merger resolve by date."""
+
+    def __init__(self, provinces: pd.DataFrame):
+        self.keys: dict[str, set[str]] = {}
+        self.codes: dict[str, list[tuple[str, str, str]]] = {}
+        self.names = dict(zip(provinces["slug"], provinces["name"]))
+        for row in provinces.to_dict("records"):
+            slug = row["slug"]
+            words = [row["name"], row["name_en"], slug] + [
+                a for a in str(row.get("aliases") or "").split(";") if a.strip()]
+            for w in words:
+                self.keys.setdefault(fold(w), set()).add(slug)
+            self.codes.setdefault(str(row["code"]).strip(), []).append(
+                (slug, str(row.get("valid_from") or ""), str(row.get("valid_to") or "")))
+
+    def ambiguous_keys(self) -> dict[str, set[str]]:
+        return {k: v for k, v in self.keys.items() if len(v) > 1}
+
+    def resolve(self, text: str, on_date: str | None = None) -> str | None:
+        text = unicodedata.normalize("NFC", str(text)).strip()
+        units = self.codes.get(text) or self.codes.get(text.zfill(2) if text.isdigit() else text)
+        if units:
+            if len(units) == 1:
+                return units[0][0]
+            for slug, start, end in units:
+                if on_date and (not start or start <= on_date) and (not end or on_date <= end):
+                    return slug
+            current = [u for u in units if not u[2]]
+            return current[0][0] if current else units[0][0]
+        hits = self.keys.get(fold(text))
+        return next(iter(hits)) if hits and len(hits) == 1 else None
+
+
+# ---------------------------------------------------------------- reading files
+
+def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
+    name = path.name
+    required, optional = COLUMNS[name]
+    if not path.exists():
+        problems.append(Problem(name, 0, "", "", "file is missing",
+                                f"restore {name} (see data/README.md for its columns)"))
+        return None
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        bad = raw[e.start: e.start + 4]
+        problems.append(Problem(
+            name, line, f"character {col}", bad.hex(" "),
+            "the file is not UTF-8 (it looks like a legacy code page such as cp1258 or cp1252)",
+            "open it in Excel and use File > Save As > 'CSV UTF-8 (Comma delimited)', "
+            "or in LibreOffice choose the character set 'Unicode (UTF-8)'"))
+        return None
+    text = unicodedata.normalize("NFC", text)
+    if not text.strip():
+        problems.append(Problem(name, 0, "", "", "the file is empty",
+                                f"restore it with its header line: {','.join(required + optional)}"))
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    last = 0
+    try:
+        for record in reader:
+            start, last = last + 1, reader.line_num
+            if record and any(c.strip() for c in record):
+                rows.append((start, record))
+    except csv.Error as e:
+        problems.append(Problem(name, last + 1, "", "", f"the CSV cannot be read ({e}); a quoted cell is "
+                                "not closed, so the file may have been cut off",
+                                "close the quote (\") of the cell or restore the missing end of the file"))
+        return None
+    if not rows:
+        problems.append(Problem(name, 0, "", "", "the file is empty",
+                                f"restore it with its header line: {','.join(required + optional)}"))
+        return None
+    header_line, header = rows[0]
+    header = [h.strip() for h in header]
+    ok = True
+    for col in required:
+        if col not in header:
+            ok = False
+            problems.append(Problem(name, header_line, col, "", "required column is missing",
+                                    f"add a column named '{col}' to the header line"))
+    for col in header:
+        if col not in required + optional:
+            ok = False
+            hint = did_you_mean(col, list(required + optional))
+            problems.append(Problem(name, header_line, col, col, "is not a column of this file",
+                                    (f"rename it ({hint})" if hint else "remove the column")
+                                    + f"; the columns are: {', '.join(required + optional)}"))
+    if not ok:
+        return None
+    records = []
+    for line, record in rows[1:]:
+        if len(record) != len(header):
+            cut = line == rows[-1][0] and len(record) < len(header)
+            problems.append(Problem(
+                name, line, "", ",".join(record)[:80],
+                f"the row has {len(record)} cells but the header has {len(header)}"
+                + ("; the file seems cut off in the middle of this row" if cut else ""),
+                "put a cell that contains a comma in double quotes, and make every row as long as the header"))
+            continue
+        rec = {h: c.strip() for h, c in zip(header, record)}
+        rec["_line"] = line
+        records.append(rec)
+    frame = pd.DataFrame(records, columns=list(header) + ["_line"], dtype=object)
+    for col in required + optional:
+        if col not in frame:
+            frame[col] = ""
+    return frame.fillna("")
+
+
+# ---------------------------------------------------------------- cell checks (pandera)
+
+_CHECKS = {
+    "required": ("is required", "fill in the cell"),
+    "number": ("is not a number", "write a plain number with a dot for decimals and no thousands separator, e.g. 84.2 or 16803"),
+    "year": (f"is not a year between {YEAR_MIN} and {YEAR_MAX}", "write the target year as four digits, e.g. 2030"),
+    "date": (f"is not a date (YYYY-MM-DD) between {YEAR_MIN} and {YEAR_MAX}", "write the date as YYYY-MM-DD, e.g. 2025-03-31"),
+    "comparator": ("is not a comparator", "use one of " + ", ".join(COMPARATORS)),
+    "unit": ("is not a known unit", "use one of " + ", ".join(UNITS)),
+    "direction": ("is not a direction", "use up, down or milestone"),
+    "level": ("is not a level", "use national or province"),
+    "language": ("is not a language code", "use vi or en"),
+    "snake_id": ("is not a valid id", "use lower-case letters, digits and underscores, starting with a letter"),
+    "slug": ("is not a valid slug", "use lower-case letters and digits joined by hyphens, e.g. lao-cai-cu"),
+    "url": ("is not a web address", "start it with https:// or http://"),
+}
+
+
+def _schema(name: str):
+    import pandera.pandas as pa
+
+    def check(key, fn):
+        return pa.Check(fn, name=key, error=key)
+
+    def req():
+        return check("required", lambda s: s.str.len() > 0)
+
+    def opt(regex, key):
+        return check(key, lambda s: s.str.fullmatch(regex) | (s == ""))
+
+    def one_of(values, key, allow_empty=False):
+        allowed = set(values) | ({""} if allow_empty else set())
+        return check(key, lambda s: s.isin(allowed))
+
+    def year_ok(s):
+        y = pd.to_numeric(s.where(s.str.fullmatch(r"\d{4}"), None), errors="coerce")
+        return y.between(YEAR_MIN, YEAR_MAX)
+
+    def date_ok(s, allow_empty):
+        d = pd.to_datetime(s.where(s.str.fullmatch(_DATE), None), errors="coerce", format="%Y-%m-%d")
+        ok = d.dt.year.between(YEAR_MIN, YEAR_MAX)
+        return ok | (s == "") if allow_empty else ok
+
+    def col(*checks):
+        return pa.Column(object, checks=list(checks), required=False, nullable=False)
+
+    number = opt(_NUMBER, "number")
+    specs = {
+        "pillars.csv": {"id": col(req(), opt(r"[a-z][a-z0-9_]*", "snake_id")), "name_vi": col(req()),
+                        "name_en": col(req()), "order": col(number)},
+        "provinces.csv": {"code": col(req()), "name": col(req()), "name_en": col(req()),
+                          "slug": col(req(), opt(r"[a-z0-9]+(?:-[a-z0-9]+)*", "slug")),
+                          "level": col(one_of(("national", "province"), "level")),
+                          "valid_from": col(check("date", lambda s: date_ok(s, True))),
+                          "valid_to": col(check("date", lambda s: date_ok(s, True)))},
+        "indicators.csv": {"id": col(req(), opt(r"[a-z][a-z0-9_]*", "snake_id")), "name_vi": col(req()),
+                           "name_en": col(req()), "unit": col(one_of(UNITS, "unit")),
+                           "direction": col(one_of(("up", "down", "milestone"), "direction")),
+                           "pillar": col(req()), "lower_bound": col(number), "upper_bound": col(number)},
+        "sources.csv": {"id": col(req(), opt(r"[a-z][a-z0-9_]*", "snake_id")), "title": col(req()),
+                        "publisher": col(req()), "language": col(one_of(("vi", "en"), "language")),
+                        "published": col(check("date", lambda s: date_ok(s, True))),
+                        "url": col(opt(r"https?://\S+", "url"))},
+        "targets.csv": {"province": col(req()), "indicator": col(req()), "source_id": col(req()),
+                        "year": col(check("year", year_ok)),
+                        "comparator": col(one_of(COMPARATORS, "comparator", allow_empty=True)),
+                        "value": col(number), "value_high": col(number)},
+        "observations.csv": {"province": col(req()), "indicator": col(req()), "source_id": col(req()),
+                             "period": col(req()), "period_end": col(check("date", lambda s: date_ok(s, False))),
+                             "value": col(number)},
+    }
+    return pa.DataFrameSchema(specs[name], strict=False)
+
+
+def _cell_problems(name: str, frame: pd.DataFrame) -> list[Problem]:
+    import pandera.pandas as pa
+
+    try:
+        _schema(name).validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    problems = []
+    for case in cases.to_dict("records"):
+        idx = case.get("index")
+        if idx is None or pd.isna(idx):
+            continue
+        key = str(case["check"])
+        message, fix = _CHECKS.get(key, (f"fails check {key}", "correct the value"))
+        value = str(frame.at[idx, case["column"]])
+        if key == "number" and "," in value:
+            message = "uses a comma: data files take a dot as the decimal separator"
+            fix = f"write {value.replace('.', '').replace(',', '.')} (no thousands separator)"
+        problems.append(Problem(name, int(frame.at[idx, "_line"]), str(case["column"]), value, message, fix))
+    return problems
+
+
+# ---------------------------------------------------------------- cross-file checks
+
+def _unique(name, frame, col, problems):
+    dup = frame[frame[col].duplicated(keep="first") & (frame[col] != "")]
+    for row in dup.to_dict("records"):
+        first = frame.loc[frame[col] == row[col], "_line"].iloc[0]
+        problems.append(Problem(name, row["_line"], col, row[col], f"repeats the {col} of line {first}",
+                                "give every row its own id, or delete the duplicate row"))
+
+
+def _ref(name, row, col, known, what, problems):
+    value = row[col]
+    if value and value not in known:
+        hint = did_you_mean(value, sorted(known))
+        problems.append(Problem(name, row["_line"], col, value, f"is not a known {what}",
+                                (hint + " " if hint else "") + f"use an id from {what}s.csv or add it there first"
+                                if what != "province" else ""))
+
+
+def _num(v):
+    try:
+        return float(v) if v != "" else None
+    except ValueError:
+        return None
+
+
+def _cross_checks(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> dict[str, list[str]]:
+    """Checks across rows and files; returns the resolved province slug of each fact row."""
+    pillars, provinces, indicators, sources = (frames.get(f) for f in (
+        "pillars.csv", "provinces.csv", "indicators.csv", "sources.csv"))
+    for name, frame, col in (("pillars.csv", pillars, "id"), ("provinces.csv", provinces, "slug"),
+                             ("indicators.csv", indicators, "id"), ("sources.csv", sources, "id")):
+        if frame is not None:
+            _unique(name, frame, col, problems)
+    resolved: dict[str, list[str]] = {}
+    if provinces is not None:
+        index = _ProvinceIndex(provinces)
+        for key, slugs in index.ambiguous_keys().items():
+            problems.append(Problem("provinces.csv", 0, "name/aliases", key,
+                                    f"matches more than one unit ({', '.join(sorted(slugs))})",
+                                    "make names and aliases unique: add '(cũ)' to a pre-merger unit"))
+        slugs = set(provinces["slug"])
+        for row in provinces.to_dict("records"):
+            if row["successor"] and row["successor"] not in slugs:
+                hint = did_you_mean(row["successor"], sorted(slugs))
+                problems.append(Problem("provinces.csv", row["_line"], "successor", row["successor"],
+                                        "is not the slug of a unit in this file",
+                                        (hint + " " if hint else "") + "use the slug of the unit it merged into"))
+            if row["valid_from"] and row["valid_to"] and row["valid_from"] > row["valid_to"]:
+                problems.append(Problem("provinces.csv", row["_line"], "valid_to", row["valid_to"],
+                                        f"is before valid_from {row['valid_from']}", "swap or correct the dates"))
+    if indicators is not None:
+        known_pillars = set(pillars["id"]) if pillars is not None else None
+        for row in indicators.to_dict("records"):
+            if known_pillars is not None:
+                _ref("indicators.csv", row, "pillar", known_pillars, "pillar", problems)
+            lo, hi = _num(row["lower_bound"]), _num(row["upper_bound"])
+            if lo is not None and hi is not None and lo > hi:
+                problems.append(Problem("indicators.csv", row["_line"], "upper_bound", row["upper_bound"],
+                                        f"is below lower_bound {row['lower_bound']}", "swap or correct the bounds"))
+            if (row["unit"] == "milestone") != (row["direction"] == "milestone"):
+                problems.append(Problem("indicators.csv", row["_line"], "direction", row["direction"],
+                                        "must be 'milestone' exactly when the unit is 'milestone'",
+                                        "set both unit and direction to milestone, or neither"))
+    ind = indicators.set_index("id").to_dict("index") if indicators is not None else None
+    src = sources.set_index("id").to_dict("index") if sources is not None else None
+    for name, date_col, key_col in (("targets.csv", "year", "year"), ("observations.csv", "period_end", "period_end")):
+        frame = frames.get(name)
+        if frame is None:
+            continue
+        slugs_out = []
+        for row in frame.to_dict("records"):
+            slug = None
+            if provinces is not None and row["province"]:
+                on = f"{row[date_col]}-12-31" if date_col == "year" else row[date_col]
+                slug = index.resolve(row["province"], on)
+                if slug is None:
+                    hint = did_you_mean(row["province"], provinces["name"].tolist() + provinces["name_en"].tolist())
+                    problems.append(Problem(name, row["_line"], "province", row["province"], "is not a known province",
+                                            (hint + " " if hint else "") + "use a name, slug, alias or code from provinces.csv"))
+            slugs_out.append(slug)
+            if ind is not None:
+                _ref(name, row, "indicator", ind, "indicator", problems)
+            if src is not None:
+                _ref(name, row, "source_id", src, "source", problems)
+            meta = ind.get(row["indicator"]) if ind is not None else None
+            _fact_checks(name, row, meta, problems)
+            source = src.get(row["source_id"]) if src is not None else None
+            if source is not None and not row["quote"]:
+                if not source.get("url"):
+                    problems.append(Problem(name, row["_line"], "quote", "", "is required for a figure from a document",
+                                            "copy the exact short phrase of the source that states the figure"))
+                elif not row.get("note"):
+                    problems.append(Problem(name, row["_line"], "note", "", "is required when a web page is cited without a quote",
+                                            "say in a few words what the page states (its address is in sources.csv)"))
+        resolved[name] = slugs_out
+        _duplicates(name, frame, slugs_out, key_col, problems)
+    return resolved
+
+
+def _fact_checks(name, row, meta, problems):
+    line = row["_line"]
+    value, high = _num(row["value"]), _num(row.get("value_high", ""))
+    milestone = meta is not None and meta["unit"] == "milestone"
+    if name == "targets.csv":
+        if milestone:
+            for col in ("comparator", "value", "value_high"):
+                if row[col]:
+                    problems.append(Problem(name, line, col, row[col], "must be empty for a milestone indicator",
+                                            "leave comparator and values empty: a milestone target is met or not"))
+            return
+        if meta is not None and not row["comparator"]:
+            problems.append(Problem(name, line, "comparator", "", "is required for a quantitative target",
+                                    "use one of " + ", ".join(COMPARATORS)))
+        if row["comparator"] == "between" and high is None:
+            problems.append(Problem(name, line, "value_high", row.get("value_high", ""),
+                                    "is required when the comparator is 'between'",
+                                    "put the upper end of the range in value_high (9-10% -> value 9, value_high 10)"))
+        if row["comparator"] not in ("between", "") and row.get("value_high"):
+            problems.append(Problem(name, line, "value_high", row["value_high"],
+                                    f"is only used with the comparator 'between', not '{row['comparator']}'",
+                                    "empty value_high, or set comparator to between"))
+        if value is not None and high is not None and high < value:
+            problems.append(Problem(name, line, "value_high", row["value_high"], f"is below value {row['value']}",
+                                    "value is the lower end of the range and value_high the upper end: swap them"))
+    if meta is None:
+        return
+    if milestone:
+        if row["value"] not in ("0", "1"):
+            problems.append(Problem(name, line, "value", row["value"], "must be 1 (met) or 0 (not yet) for a milestone",
+                                    "write 1 when the source says the milestone is reached, 0 when it says it is not"))
+        return
+    if row["value"] == "":
+        problems.append(Problem(name, line, "value", "", "is required", "fill in the figure"))
+    lo, hi = _num(meta.get("lower_bound", "")), _num(meta.get("upper_bound", ""))
+    for col, v in (("value", value), ("value_high", high)):
+        if v is None:
+            continue
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            bounds = f"{'-inf' if lo is None else f'{lo:g}'} to {'+inf' if hi is None else f'{hi:g}'}"
+            problems.append(Problem(name, line, col, row[col],
+                                    f"is outside the bounds of {row['indicator']} ({meta['unit']}: {bounds})",
+                                    "check the figure and its unit against the source"))
+
+
+def _duplicates(name, frame, slugs, key_col, problems):
+    seen: dict[tuple, dict] = {}
+    for row, slug in zip(frame.to_dict("records"), slugs):
+        if slug is None:
+            continue
+        key = (slug, row["indicator"], row[key_col])
+        if key in seen:
+            first = seen[key]
+            same = (first["value"], first.get("value_high", "")) == (row["value"], row.get("value_high", ""))
+            what = f"{row['indicator']} for {row['province']} at {row[key_col]}"
+            if same:
+                problems.append(Problem(name, row["_line"], "value", row["value"],
+                                        f"duplicates line {first['_line']} ({what})", "delete one of the two rows"))
+            else:
+                problems.append(Problem(name, row["_line"], "value", row["value"],
+                                        f"conflicts with line {first['_line']}, which gives {first['value']} for {what}",
+                                        "keep the figure the newer or more official source states and delete the other row"))
+        else:
+            seen[key] = row
+
+
+# ---------------------------------------------------------------- load
+
+def validate(data_dir: str | Path | None = None) -> list[Problem]:
+    """Every problem in a data folder (an empty list when the data is clean)."""
+    try:
+        load(data_dir)
+    except DataValidationError as e:
+        return e.problems
+    return []
+
+
+def load(data_dir: str | Path | None = None) -> Dataset:
+    """Load and validate the curated data.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        A folder holding the six CSV files; default the project's ``data/``.
+
+    Returns
+    -------
+    Dataset
+        With ``province`` in targets and observations as the canonical name from
+        provinces.csv, numeric columns numeric and dates as datetime64.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem at once.
+
+    Examples
+    --------
+    >>> ds = load()
+    >>> ds.targets.query("province == 'Lai Châu' and indicator == 'digital_economy_share' and year == 2030")[
+    ...     ["comparator", "value", "value_high"]].iloc[0].tolist()
+    ['between', 9.0, 10.0]
+    """
+    data_dir = Path(data_dir) if data_dir is not None else _paths.DATA_DIR
+    problems: list[Problem] = []
+    if not data_dir.is_dir():
+        raise DataValidationError([Problem(str(data_dir), 0, "", "", "is not a folder",
+                                           "pass the folder that holds provinces.csv, targets.csv, ...")], str(data_dir))
+    frames = {name: _read_csv(data_dir / name, problems) for name in COLUMNS}
+    for name, frame in frames.items():
+        if frame is not None:
+            problems.extend(_cell_problems(name, frame))
+    resolved = _cross_checks(frames, problems)
+    if problems:
+        raise DataValidationError(problems, str(data_dir))
+    return _typed(frames, resolved, data_dir)
+
+
+def _typed(frames, resolved, data_dir) -> Dataset:
+    def clean(frame, cols):
+        return frame[list(cols)].reset_index(drop=True).copy()
+
+    pillars = clean(frames["pillars.csv"], ("id", "name_vi", "name_en", "order"))
+    pillars["order"] = pd.to_numeric(pillars["order"].replace("", None))
+    provinces = clean(frames["provinces.csv"], sum(COLUMNS["provinces.csv"], ()))
+    for col in ("valid_from", "valid_to"):
+        provinces[col] = pd.to_datetime(provinces[col].replace("", None))
+    indicators = clean(frames["indicators.csv"], sum(COLUMNS["indicators.csv"], ()))
+    for col in ("lower_bound", "upper_bound"):
+        indicators[col] = pd.to_numeric(indicators[col].replace("", None)).astype(float)
+    sources = clean(frames["sources.csv"], ("id", "title", "publisher", "published", "url", "language", "note"))
+    sources["published"] = pd.to_datetime(sources["published"].replace("", None))
+    names = dict(zip(frames["provinces.csv"]["slug"], frames["provinces.csv"]["name"]))
+
+    targets = frames["targets.csv"].copy()
+    targets["province_slug"] = resolved["targets.csv"]
+    targets["province"] = targets["province_slug"].map(names)
+    targets = clean(targets, ("province", "province_slug", "indicator", "year", "comparator", "value",
+                              "value_high", "source_id", "quote", "note"))
+    targets["year"] = targets["year"].astype(int)
+    for col in ("value", "value_high"):
+        targets[col] = pd.to_numeric(targets[col].replace("", None)).astype(float)
+    targets["comparator"] = targets["comparator"].replace("", None)
+
+    obs = frames["observations.csv"].copy()
+    obs["province_slug"] = resolved["observations.csv"]
+    obs["province"] = obs["province_slug"].map(names)
+    obs = clean(obs, ("province", "province_slug", "indicator", "period_end", "period", "value",
+                      "source_id", "quote", "note"))
+    obs["period_end"] = pd.to_datetime(obs["period_end"])
+    obs["value"] = pd.to_numeric(obs["value"]).astype(float)
+    obs = obs.sort_values(["province", "indicator", "period_end"], kind="stable").reset_index(drop=True)
+    return Dataset(provinces=provinces, indicators=indicators, targets=targets, observations=obs,
+                   sources=sources, pillars=pillars, data_dir=data_dir)

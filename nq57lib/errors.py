@@ -1,0 +1,53 @@
+"""The nq57 exception family.
+
+Every error is written for a person who edits CSV files in Excel: it says where
+the problem is, what the bad value is and how to fix it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Nq57Error(Exception):
+    """Base class of every error nq57lib raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a data file.
+
+    ``line`` is the line of the CSV file as a spreadsheet or text editor shows it
+    (the header is line 1); 0 when the problem concerns the whole file.
+    """
+
+    file: str
+    line: int
+    column: str
+    value: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line == 0 else f"{self.file}, line {self.line}"
+        if self.column:
+            where += f', column "{self.column}"'
+        value = f' "{self.value}"' if self.value != "" else " (empty)"
+        return f"{where}:{value} {self.message}. Fix: {self.fix}"
+
+
+class DataValidationError(Nq57Error):
+    """The data files have problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[Problem], data_dir: str = "data"):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+        self.data_dir = data_dir
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in {self.data_dir} (fix them, then run `nq57 validate` again):"
+        return "\n".join([head] + [f"  - {p}" for p in self.problems])
+
+
+class ParameterError(Nq57Error, ValueError):
+    """A notebook or function parameter has a value that cannot be used."""

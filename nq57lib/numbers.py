@@ -1,0 +1,168 @@
+"""Reading and writing figures the Vietnamese way ("84,2%", "16.803", "574 tỷ đồng")."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+_COMPARATOR_WORDS = {
+    "tối thiểu": ">=", "ít nhất": ">=", "không dưới": ">=", "từ": ">=",
+    "trên": ">", "hơn": ">", "vượt": ">",
+    "tối đa": "<=", "không quá": "<=", "dưới": "<",
+}
+_APPROX_WORDS = ("khoảng", "gần", "xấp xỉ")
+_SCALES = {"nghìn": 1e3, "ngàn": 1e3, "vạn": 1e4, "triệu": 1e6, "tỷ": 1e9, "tỉ": 1e9}
+_WORDS = "|".join(sorted(list(_COMPARATOR_WORDS) + list(_APPROX_WORDS), key=len, reverse=True))
+_PATTERN = re.compile(
+    rf"(?P<words>(?:(?:{_WORDS})\s+)*)"
+    rf"(?P<num>{_NUM})(?![\d.,]\d)"
+    rf"(?:\s*[-–]\s*(?P<high>{_NUM}))?"
+    rf"(?:\s*/\s*(?P<second>{_NUM}))?"
+    rf"(?:\s*(?P<pct>%))?"
+    rf"(?:\s*(?P<scale>{'|'.join(_SCALES)})(?!\w))?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A figure read from Vietnamese text.
+
+    ``value`` is the number as written (before ``scale``); ``value * scale`` is the
+    quantity in base units (574 tỷ đồng -> 574 * 1e9 đồng).
+    """
+
+    value: float
+    comparator: str | None = None
+    value_high: float | None = None
+    second: float | None = None
+    unit: str = ""
+    scale: float = 1.0
+    approximate: bool = False
+
+
+def _to_float(token: str) -> float:
+    return float(token.replace(".", "").replace(",", "."))
+
+
+def _from_match(m: re.Match, unit: str) -> ParsedNumber:
+    comparator = None
+    approximate = False
+    for word in re.findall(_WORDS, m.group("words") or "", flags=re.IGNORECASE):
+        word = word.lower()
+        if word in _APPROX_WORDS:
+            approximate = True
+        else:
+            comparator = _COMPARATOR_WORDS[word]
+    high = _to_float(m.group("high")) if m.group("high") else None
+    if high is not None:
+        comparator = "between"
+    scale_word = (m.group("scale") or "").lower()
+    if m.group("pct"):
+        unit = "%"
+    elif scale_word:
+        unit = (scale_word + " " + unit).strip()
+    return ParsedNumber(
+        value=_to_float(m.group("num")),
+        comparator=comparator,
+        value_high=high,
+        second=_to_float(m.group("second")) if m.group("second") else None,
+        unit=unit,
+        scale=_SCALES.get(scale_word, 1.0),
+        approximate=approximate,
+    )
+
+
+def parse_number(text: str) -> ParsedNumber:
+    """Parse one figure written the Vietnamese way.
+
+    The decimal separator is a comma and the thousands separator a dot. A leading
+    comparator word ("trên", "tối thiểu", "ít nhất", "hơn", "dưới", ...) gives
+    ``comparator``; "khoảng" sets ``approximate``; "9-10%" gives a range
+    (``comparator="between"``, ``value_high``); "51,69/85%" gives the reported value
+    and, in ``second``, the figure after the slash (the plan target).
+
+    Parameters
+    ----------
+    text : str
+        The figure, e.g. "84,2%", "16.803", "574 tỷ đồng", "trên 80%".
+
+    Returns
+    -------
+    ParsedNumber
+
+    Raises
+    ------
+    ValueError
+        When the text holds no figure, holds text that is not a comparator word or
+        a unit, or uses a dot as a decimal separator.
+
+    Examples
+    --------
+    >>> parse_number("84,2%").value
+    84.2
+    >>> parse_number("16.803").value
+    16803.0
+    >>> p = parse_number("574 tỷ đồng"); (p.value, p.unit, p.scale)
+    (574.0, 'tỷ đồng', 1000000000.0)
+    >>> p = parse_number("9-10%"); (p.comparator, p.value, p.value_high)
+    ('between', 9.0, 10.0)
+    >>> p = parse_number("51,69/85%"); (p.value, p.second)
+    (51.69, 85.0)
+    >>> parse_number("trên 80%").comparator
+    '>'
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"parse_number expects text, got {type(text).__name__} {text!r}")
+    stripped = " ".join(text.split())
+    bad_dot = re.search(r"(?<![\d.])\d+\.(?:\d{1,2}|\d{4,})(?![\d.])", stripped)
+    if bad_dot:
+        token = bad_dot.group(0)
+        raise ValueError(
+            f"{text!r}: '{token}' uses a dot as the decimal separator; in Vietnamese the decimal "
+            f"separator is a comma and the dot groups thousands (write '{token.replace('.', ',')}')"
+        )
+    m = _PATTERN.match(stripped)
+    if not m or m.start() != 0:
+        raise ValueError(
+            f"{text!r} is not a figure: expected a number such as '84,2%', '16.803', '574 tỷ đồng', "
+            f"optionally after a comparator word such as 'trên' or 'tối thiểu'"
+        )
+    rest = stripped[m.end():].strip()
+    if rest and (m.group("pct") or not rest[0].isalpha()):
+        raise ValueError(f"{text!r}: unexpected text {rest!r} after the figure")
+    return _from_match(m, rest)
+
+
+def find_numbers(text: str) -> list[ParsedNumber]:
+    """Every figure in a sentence, in order (see :func:`parse_number`).
+
+    >>> [p.value for p in find_numbers("Tỷ lệ hồ sơ tiếp nhận trực tuyến 51,69/85%")]
+    [51.69]
+    """
+    return [_from_match(m, "") for m in _PATTERN.finditer(text)]
+
+
+def format_number(value: float, decimals: int | None = None, percent: bool = False) -> str:
+    """Write a number the Vietnamese way: "16.803", "84,2", "84,2%".
+
+    ``decimals=None`` keeps the digits the number needs (up to 4).
+
+    >>> format_number(16803)
+    '16.803'
+    >>> format_number(84.2, percent=True)
+    '84,2%'
+    >>> format_number(-3.25, decimals=1)
+    '-3,2'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if decimals is None:
+        text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:,.{decimals}f}"
+    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    if text in ("-0", "-0,0", "-0,00"):
+        text = text[1:]
+    return text + ("%" if percent else "")

@@ -1,0 +1,31 @@
+"""environment.yml (for conda users) must list exactly pyproject.toml's pinned dependencies."""
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _norm(spec: str) -> tuple[str, str]:
+    name, _, version = spec.partition("==")
+    return name.strip().lower().replace("_", "-"), version.strip()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_norm(s) for s in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["name"] == "nq57"
+    deps = env["dependencies"]
+    assert "python=3.11" in deps
+    conda = {_norm(d) for d in deps if isinstance(d, str) and "==" in d}
+    assert conda == wanted, f"only in environment.yml: {conda - wanted}; only in pyproject.toml: {wanted - conda}"
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip == ["-e ."]
+
+
+def test_pandas_and_matplotlib_pinned_exactly():
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = dict(_norm(d) for d in deps)
+    assert pins["pandas"] and pins["matplotlib"], "stored notebook outputs need exact pins"
