@@ -513,9 +513,9 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     Examples
     --------
     >>> ds = load()
-    >>> ds.targets.query("province == 'Lai Châu' and indicator == 'digital_economy_share' and year == 2030")[
-    ...     ["comparator", "value", "value_high"]].iloc[0].tolist()
-    ['between', 9.0, 10.0]
+    >>> row = ds.targets.query("province == 'Lai Châu' and indicator == 'digital_economy_share' and year == 2030").iloc[0]
+    >>> row.comparator, float(row.value), float(row.value_high)
+    ('between', 9.0, 10.0)
     """
     data_dir = Path(data_dir) if data_dir is not None else _paths.DATA_DIR
     problems: list[Problem] = []

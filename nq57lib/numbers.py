@@ -19,8 +19,7 @@ _PATTERN = re.compile(
     rf"(?P<num>{_NUM})(?![\d.,]\d)"
     rf"(?:\s*[-–]\s*(?P<high>{_NUM}))?"
     rf"(?:\s*/\s*(?P<second>{_NUM}))?"
-    rf"(?:\s*(?P<pct>%))?"
-    rf"(?:\s*(?P<scale>{'|'.join(_SCALES)})(?!\w))?",
+    rf"(?:\s*(?P<pct>%)|\s*(?P<scale>{'|'.join(_SCALES)})(?!\w)(?!\s+lệ))?",
     re.IGNORECASE,
 )
 

@@ -48,6 +48,13 @@ def test_parse_number_rejects_non_text():
         parse_number(84.2)
 
 
+def test_ty_le_is_a_ratio_not_a_billion():
+    (p,) = find_numbers("100% tỷ lệ thủ tục hành chính")
+    assert (p.value, p.scale, p.unit) == (100.0, 1.0, "%")
+    (q,) = find_numbers("đạt 574 tỷ đồng")
+    assert q.scale == 1e9
+
+
 def test_find_numbers_in_a_sentence():
     found = find_numbers("Tỷ lệ hồ sơ tiếp nhận trực tuyến 51,69/85%; tỷ lệ hồ sơ trả kết quả 68,12/85%")
     assert [(p.value, p.second) for p in found] == [(51.69, 85.0), (68.12, 85.0)]
