@@ -1,0 +1,273 @@
+"""Assessment and comparison tables built from a Dataset."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import progress
+from .dataset import Dataset
+from .errors import ParameterError
+from .numbers import format_number
+
+METHODS = ("eurostat", "sdsn")
+_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "", "between": ""}
+_UNIT_SUFFIX = {"percent": "%"}
+
+
+def decimal_year(ts) -> float:
+    """A date as a fractional year (31/12/2024 -> 2024.997)."""
+    ts = pd.Timestamp(ts)
+    days = 366 if ts.is_leap_year else 365
+    return ts.year + (ts.day_of_year - 1) / days
+
+
+def _target_time(year: int) -> float:
+    return decimal_year(pd.Timestamp(year=int(year), month=12, day=31))
+
+
+def target_text(comparator, value, value_high, unit) -> str:
+    """A target as users read it: "≥ 20%", "9-10%", "> 0,623", "≤ 50"."""
+    if comparator is None or (isinstance(comparator, float) and math.isnan(comparator)):
+        return "✓"
+    suffix = _UNIT_SUFFIX.get(unit, "")
+    if comparator == "between":
+        return f"{format_number(value)}-{format_number(value_high)}{suffix}"
+    sym = _SYMBOL.get(comparator, comparator)
+    return f"{sym} {format_number(value)}{suffix}".strip()
+
+
+def effective_targets(ds: Dataset) -> pd.DataFrame:
+    """Targets per unit, with a predecessor's targets carried over to its successor.
+
+    A unit that merged into another (``successor`` in provinces.csv) passes its targets on, marked in
+    ``inherited_from``, unless the successor has its own target for the same indicator and year.
+    """
+    t = ds.targets.copy()
+    t["inherited_from"] = None
+    successors = ds.provinces.dropna(subset=["successor"]).query("successor != ''")
+    names = ds.provinces.set_index("slug")["name"]
+    own = set(zip(t.province_slug, t.indicator, t.year))
+    carried = []
+    for old in successors.itertuples():
+        rows = t[t.province_slug == old.slug]
+        for row in rows.to_dict("records"):
+            key = (old.successor, row["indicator"], row["year"])
+            if key in own:
+                continue
+            own.add(key)
+            carried.append({**row, "province_slug": old.successor, "province": names[old.successor],
+                            "inherited_from": old.name})
+    if carried:
+        t = pd.concat([t, pd.DataFrame(carried)], ignore_index=True)
+    return t
+
+
+def _check_method(method):
+    if method not in METHODS:
+        raise ParameterError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}")
+
+
+def assess(ds: Dataset, province: str | None = None, target_year: int | None = None,
+           method: str = "eurostat") -> pd.DataFrame:
+    """Where each province stands against each of its targets.
+
+    Parameters
+    ----------
+    ds : Dataset
+    province : str, optional
+        Any spelling :meth:`Dataset.find_province` accepts; default every unit with targets.
+    target_year : int, optional
+        Only targets for this year (2025, 2030 or 2045).
+    method : {"eurostat", "sdsn"}
+        The trend method used when there are two or more observations.
+
+    Returns
+    -------
+    DataFrame
+        One row per province x indicator x target year: ``province``, ``province_slug``, ``indicator``,
+        ``name_vi``, ``name_en``, ``pillar``, ``unit``, ``direction``, ``year``, ``comparator``,
+        ``target``, ``target_high``, ``target_text``, ``baseline``, ``baseline_date``, ``latest``,
+        ``latest_date``, ``latest_period``, ``n_obs``, ``gap`` (target minus latest), ``required_pace``
+        (units a year from the latest value to the target: points a year for shares),
+        ``actual_pace`` (units a year, baseline to latest), ``required_rate``, ``actual_rate``,
+        ``ratio``, ``status``, ``reason``, ``projected``, ``year_reached``, ``method``, ``source_id``
+        (the target's), ``observation_sources``, ``inherited_from``.
+
+    Examples
+    --------
+    >>> import nq57lib
+    >>> a = nq57lib.assess(nq57lib.load(), province="Lai Châu", target_year=2030)
+    >>> a.set_index("indicator").loc["coverage_5g_province", "status"]
+    'no_data'
+    """
+    _check_method(method)
+    targets = effective_targets(ds)
+    if province is not None:
+        slug = ds.find_province(province).name
+        targets = targets[targets.province_slug == slug]
+    if target_year is not None:
+        if target_year not in set(ds.targets.year):
+            raise ParameterError(f"No targets for the year {target_year}: the data has targets for "
+                                 + ", ".join(str(y) for y in sorted(set(ds.targets.year))))
+        targets = targets[targets.year == target_year]
+    ind = ds.indicators.set_index("id")
+    obs_by = {k: g for k, g in ds.observations.groupby(["province_slug", "indicator"])}
+    order = ds.pillars.set_index("id")["order"]
+    rows = [_assess_one(t, ind.loc[t["indicator"]], obs_by.get((t["province_slug"], t["indicator"])), method)
+            for t in targets.to_dict("records")]
+    out = pd.DataFrame(rows, columns=_COLUMNS)
+    out["_order"] = out["pillar"].map(order)
+    out = out.sort_values(["province", "_order", "indicator", "year"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+_COLUMNS = ["province", "province_slug", "indicator", "name_vi", "name_en", "pillar", "unit", "direction",
+            "year", "comparator", "target", "target_high", "target_text", "baseline", "baseline_date",
+            "latest", "latest_date", "latest_period", "n_obs", "gap", "required_pace", "actual_pace",
+            "required_rate", "actual_rate", "ratio", "status", "reason", "projected", "year_reached",
+            "method", "source_id", "observation_sources", "inherited_from"]
+
+
+def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str) -> dict:
+    row = {k: None for k in _COLUMNS}
+    row.update(province=t["province"], province_slug=t["province_slug"], indicator=t["indicator"],
+               name_vi=meta["name_vi"], name_en=meta["name_en"], pillar=meta["pillar"], unit=meta["unit"],
+               direction=meta["direction"], year=int(t["year"]), comparator=t["comparator"],
+               target=t["value"], target_high=t["value_high"], source_id=t["source_id"],
+               inherited_from=t.get("inherited_from"), method=method,
+               target_text=target_text(t["comparator"], t["value"], t["value_high"], meta["unit"]),
+               n_obs=0 if obs is None else len(obs))
+    if obs is not None and len(obs):
+        first, last = obs.iloc[0], obs.iloc[-1]
+        row.update(baseline=first["value"], baseline_date=first["period_end"], latest=last["value"],
+                   latest_date=last["period_end"], latest_period=last["period"],
+                   observation_sources=";".join(dict.fromkeys(obs["source_id"])))
+    if meta["unit"] == "milestone":
+        status = progress.milestone([] if obs is None else obs["value"].tolist())
+        row.update(status=status, method="milestone", reason={
+            "met": "the source reports it done", "not_yet": "the source reports it not yet done",
+            "no_data": "no report on this milestone yet"}[status])
+        return row
+    if obs is None or not len(obs):
+        row.update(status="insufficient_data", reason="no observation yet: measure this indicator")
+        return row
+    direction = meta["direction"]
+    t_latest, t_target = decimal_year(row["latest_date"]), _target_time(row["year"])
+    goal = t["value"] if direction != "down" or t["comparator"] != "between" else t["value_high"]
+    row["gap"] = goal - row["latest"]
+    row["required_pace"] = progress.required_pace(t_latest, row["latest"], t_target, goal)
+    if progress.meets(row["latest"], t["comparator"], t["value"], t["value_high"], direction):
+        row.update(status="achieved", reason="the latest value already meets the target", required_pace=None)
+    elif t_latest > t_target:
+        row.update(status="not_achieved", reason=f"the target year {row['year']} has passed without the target being met")
+    elif len(obs) == 1:
+        row.update(status="insufficient_data",
+                   reason=f"one observation ({row['latest_period']}): no trend from a single point")
+    else:
+        t_base = decimal_year(row["baseline_date"])
+        if t_base == t_latest:
+            row.update(status="insufficient_data", reason="all observations are for the same date")
+            return row
+        row["actual_pace"] = progress.linear_pace(t_base, row["baseline"], t_latest, row["latest"])
+        if method == "sdsn":
+            lo, hi = meta["lower_bound"], meta["upper_bound"]
+            optimum, bound = (lo, hi) if direction == "down" else (hi, lo)
+            if pd.isna(optimum) or pd.isna(bound):
+                a = progress.Assessment("not_assessable", method="sdsn",
+                                        reason="the SDSN method needs both bounds of the indicator")
+            else:
+                a = progress.sdsn(t_base, row["baseline"], t_latest, row["latest"], optimum, bound, goal, t_target)
+        else:
+            a = progress.eurostat(t_base, row["baseline"], t_latest, row["latest"], goal, t_target,
+                                  direction=direction, comparator=t["comparator"])
+        kind = "linear" if meta["unit"] in ("percent", "rank", "index") else "compound"
+        proj = progress.project(t_base, row["baseline"], t_latest, row["latest"], t_target, goal, kind=kind)
+        row.update(status=a.status, reason=a.reason, ratio=a.ratio, actual_rate=a.actual_rate,
+                   required_rate=a.required_rate, projected=proj.value,
+                   year_reached=None if proj.year_reached is None else math.floor(proj.year_reached))
+    return row
+
+
+def compare(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi") -> pd.DataFrame:
+    """Provinces' targets side by side, with the national target of Resolution 57 as a column.
+
+    Parameters
+    ----------
+    provinces : list of str
+        Province names in any spelling :meth:`Dataset.find_province` accepts.
+    year : int
+        Target year (2030 by default).
+    lang : {"vi", "en"}
+        Language of the indicator names.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator that any of the provinces (or the nation) targets: ``indicator``, ``name``,
+        ``unit``, one column per province (the target as text), ``Việt Nam`` (the national target),
+        ``ambition: <province>`` (province target / national target, inverted for lower-is-better; 1 is
+        as ambitious as the nation), and ``note`` (where units or definitions differ, or a target is
+        inherited from a pre-merger unit).
+
+    Examples
+    --------
+    >>> import nq57lib
+    >>> c = nq57lib.compare(nq57lib.load(), ["Lai Châu", "Lào Cai"])
+    >>> c.set_index("indicator").loc["digital_economy_share", ["Lai Châu", "Lào Cai", "Việt Nam"]].tolist()
+    ['9-10%', '≥ 20%', '≥ 30%']
+    """
+    if not provinces:
+        raise ParameterError("Give at least one province to compare")
+    slugs = []
+    for p in provinces:
+        s = ds.find_province(p).name
+        if s not in slugs:
+            slugs.append(s)
+    nat = ds.provinces.loc[ds.provinces.level == "national"].iloc[0]
+    t = effective_targets(ds)
+    t = t[(t.year == year) & t.province_slug.isin(slugs + [nat.slug])]
+    ind = ds.indicators.set_index("id")
+    names = ds.provinces.set_index("slug")["name"]
+    cols = [names[s] for s in slugs]
+    rows = []
+    for indicator, g in t.groupby("indicator", sort=False):
+        meta = ind.loc[indicator]
+        by = g.set_index("province_slug")
+        row = {"indicator": indicator, "name": meta["name_en" if lang == "en" else "name_vi"], "unit": meta["unit"]}
+        notes = []
+        national = by.loc[nat.slug] if nat.slug in by.index else None
+        for slug, col in zip(slugs, cols):
+            if slug not in by.index:
+                row[col] = ""
+                continue
+            r = by.loc[slug]
+            row[col] = target_text(r["comparator"], r["value"], r["value_high"], meta["unit"])
+            if isinstance(r["inherited_from"], str):
+                notes.append(f"{col}: {'inherited from' if lang == 'en' else 'kế thừa từ'} {r['inherited_from']}")
+            row[f"ambition: {col}"] = _ambition(r, national, meta["direction"])
+        row[nat["name"]] = "" if national is None else target_text(
+            national["comparator"], national["value"], national["value_high"], meta["unit"])
+        if national is not None and isinstance(meta["note"], str) and meta["note"] and \
+                any(s in by.index for s in slugs):
+            notes.append(meta["note"])
+        row["note"] = "; ".join(notes)
+        rows.append(row)
+    order = ["indicator", "name", "unit"] + cols + [nat["name"]] + [f"ambition: {c}" for c in cols] + ["note"]
+    out = pd.DataFrame(rows)
+    for c in order:
+        if c not in out:
+            out[c] = None
+    out["_n"] = out[cols].ne("").sum(axis=1)
+    out = out.sort_values(["_n", "indicator"], ascending=[False, True], kind="stable")
+    return out[order].reset_index(drop=True)
+
+
+def _ambition(r, national, direction) -> float | None:
+    if national is None or pd.isna(r["value"]) or pd.isna(national["value"]):
+        return None
+    mine = r["value"] if pd.isna(r["value_high"]) else (r["value"] + r["value_high"]) / 2
+    theirs = national["value"] if pd.isna(national["value_high"]) else (national["value"] + national["value_high"]) / 2
+    if mine <= 0 or theirs <= 0:
+        return None
+    return theirs / mine if direction == "down" else mine / theirs
