@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test lab validate audit clean
+.PHONY: help setup report test refresh lab validate audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create or refresh .venv when it is missing or pyproject.toml changed
 
-report: setup ## validate the data (the reports come with the notebooks)
-	$(BIN)/nq57 validate
+report: setup ## validate the data and build every report into outputs/ (prints the path of index.html)
+	$(BIN)/nq57 run
 
 test: setup ## run the whole test suite (unit, conformance, notebooks with nbval)
 	$(BIN)/python -m pytest
+
+refresh: setup ## regenerate the notebooks' stored outputs (nbval references) after changing data/ or nq57lib/
+	$(BIN)/nq57 refresh
 
 lab: setup ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

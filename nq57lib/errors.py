@@ -11,6 +11,9 @@ from dataclasses import dataclass
 class Nq57Error(Exception):
     """Base class of every error nq57lib raises on purpose."""
 
+    def _render_traceback_(self):  # IPython/Jupyter: show the message a person can act on, not a stack
+        return [f"{type(self).__name__}: {line}" if i == 0 else line for i, line in enumerate(str(self).splitlines())]
+
 
 @dataclass(frozen=True)
 class Problem:

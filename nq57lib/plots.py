@@ -1,6 +1,6 @@
 """Charts: each takes data, returns a matplotlib Figure, never calls plt.show().
 
-Colours are the Okabe-Ito colour-blind-safe palette, and every series also differs by marker and line
+Figures are built without pyplot (nothing is registered globally, nothing shows by itself). Colours are the Okabe-Ito colour-blind-safe palette, and every series also differs by marker and line
 style so that charts survive greyscale printing. Every chart carries its source footnote. Output is
 deterministic (no dates, fixed sizes and hash salt).
 """
@@ -9,22 +9,29 @@ from __future__ import annotations
 import textwrap
 
 import matplotlib
+import matplotlib.ticker  # noqa: F401
+from matplotlib.figure import Figure
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from . import labels, progress  # noqa: E402
-from .dataset import Dataset  # noqa: E402
-from .labels import t  # noqa: E402
-from .numbers import format_number  # noqa: E402
-from .tables import assess, decimal_year, effective_targets  # noqa: E402
+from . import labels, progress
+from .dataset import Dataset
+from .labels import t
+from .numbers import format_number
+from .tables import decimal_year, effective_targets
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
 matplotlib.rcParams.update({"svg.hashsalt": "nq57", "font.family": "DejaVu Sans", "figure.dpi": 100,
                             "axes.spines.top": False, "axes.spines.right": False})
+
+
+def to_png(fig) -> bytes:
+    """The figure as PNG bytes, without a timestamp or software tag (the same figure gives the same bytes)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    return buf.getvalue()
 
 
 def _footnote(fig, ds: Dataset, source_ids, lang: str):
@@ -51,7 +58,8 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
     obs = ds.observations[(ds.observations.province_slug == unit_row.name) & (ds.observations.indicator == indicator)]
     tg = effective_targets(ds)
     tg = tg[(tg.province_slug == unit_row.name) & (tg.indicator == indicator) & tg.year.isin(list(target_years) + [2025])]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig = Figure(figsize=(7.5, 4.2))
+    ax = fig.add_subplot()
     fig.subplots_adjust(bottom=0.26, top=0.88)
     name = meta["name_en" if lang == "en" else "name_vi"]
     pname = unit_row["name_en" if lang == "en" else "name"]
@@ -114,7 +122,8 @@ def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: s
     tg = tg[tg.indicator.isin(shared.index)]
     order = [s for s in slugs if s in set(tg.province_slug)] + ([nat.slug] if nat.slug in set(tg.province_slug) else [])
     inds = sorted(tg.indicator.unique(), key=lambda i: (-shared[i], i))
-    fig, ax = plt.subplots(figsize=(8, 0.55 * max(len(inds), 2) * max(len(order), 1) / 2 + 1.8))
+    fig = Figure(figsize=(8, 0.55 * max(len(inds), 2) * max(len(order), 1) / 2 + 1.8))
+    ax = fig.add_subplot()
     fig.subplots_adjust(left=0.42, bottom=0.2, top=0.9)
     h = 0.8 / max(len(order), 1)
     names = ds.provinces.set_index("slug")["name_en" if lang == "en" else "name"]
@@ -153,7 +162,8 @@ def status_overview(ds: Dataset, assessment: pd.DataFrame, lang: str = "vi"):
     counts = assessment.groupby(["pillar", "status"]).size().unstack(fill_value=0)
     counts = counts.loc[[p for p in pillars.sort_values("order").index if p in counts.index]]
     statuses = [s for s in STATUS_ORDER if s in counts.columns]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(counts) + 2.2))
+    fig = Figure(figsize=(8, 0.45 * len(counts) + 2.2))
+    ax = fig.add_subplot()
     fig.subplots_adjust(left=0.3, bottom=0.3, top=0.9)
     left = pd.Series(0, index=counts.index)
     for k, s in enumerate(statuses):

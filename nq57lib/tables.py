@@ -26,15 +26,16 @@ def _target_time(year: int) -> float:
     return decimal_year(pd.Timestamp(year=int(year), month=12, day=31))
 
 
-def target_text(comparator, value, value_high, unit) -> str:
-    """A target as users read it: "≥ 20%", "9-10%", "> 0,623", "≤ 50"."""
+def target_text(comparator, value, value_high, unit, lang: str = "vi") -> str:
+    """A target as users read it: "≥ 20%", "9-10%", "> 0,623" (Vietnamese) or "> 0.623" (English)."""
     if comparator is None or (isinstance(comparator, float) and math.isnan(comparator)):
         return "✓"
+    fmt = format_number if lang != "en" else (lambda v: f"{v:,.4f}".rstrip("0").rstrip("."))
     suffix = _UNIT_SUFFIX.get(unit, "")
     if comparator == "between":
-        return f"{format_number(value)}-{format_number(value_high)}{suffix}"
+        return f"{fmt(value)}-{fmt(value_high)}{suffix}"
     sym = _SYMBOL.get(comparator, comparator)
-    return f"{sym} {format_number(value)}{suffix}".strip()
+    return f"{sym} {fmt(value)}{suffix}".strip()
 
 
 def effective_targets(ds: Dataset) -> pd.DataFrame:
@@ -242,12 +243,12 @@ def compare(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi
                 row[col] = ""
                 continue
             r = by.loc[slug]
-            row[col] = target_text(r["comparator"], r["value"], r["value_high"], meta["unit"])
+            row[col] = target_text(r["comparator"], r["value"], r["value_high"], meta["unit"], lang)
             if isinstance(r["inherited_from"], str):
                 notes.append(f"{col}: {'inherited from' if lang == 'en' else 'kế thừa từ'} {r['inherited_from']}")
             row[f"ambition: {col}"] = _ambition(r, national, meta["direction"])
         row[nat["name"]] = "" if national is None else target_text(
-            national["comparator"], national["value"], national["value_high"], meta["unit"])
+            national["comparator"], national["value"], national["value_high"], meta["unit"], lang)
         if national is not None and isinstance(meta["note"], str) and meta["note"] and \
                 any(s in by.index for s in slugs):
             notes.append(meta["note"])

@@ -1,0 +1,116 @@
+"""The notebooks under papermill with non-default parameters, their parameter checks, and nbval's guard."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "notebooks"
+pytestmark = pytest.mark.notebook
+
+
+def _run(tmp_path, name, **params):
+    import papermill
+    out = tmp_path / f"{name}.out.ipynb"
+    papermill.execute_notebook(str(NB / f"{name}.ipynb"), str(out), parameters=params, kernel_name="python3",
+                               progress_bar=False, cwd=str(tmp_path))
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _text(nb) -> str:
+    parts = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            parts.append("".join(data.get("text/html", data.get("text/plain", ""))))
+            parts.append("".join(o.get("text", "")))
+    return "\n".join(parts)
+
+
+def test_every_notebook_has_a_parameters_cell_and_python3_kernel():
+    for path in sorted(NB.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        tagged = [i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, path
+        src = "".join(nb["cells"][tagged[0]]["source"])
+        assert all("#" in line for line in src.splitlines() if line.strip()), "each parameter has a # help comment"
+        assert "report.start(" in "".join(nb["cells"][tagged[0] + 1]["source"]), "the next cell checks the parameters"
+
+
+def test_trajectories_in_english_for_another_province(tmp_path):
+    text = _text(_run(tmp_path, "03_trajectories", province="Lai Chau", lang="en"))
+    assert "Resolution 57-NQ/TW progress: Lai Chau" in text
+    assert "Digital economy share of GDP/GRDP" in text and "9-10%" in text
+    assert "Tỷ trọng kinh tế số" not in text
+
+
+def test_trajectories_sdsn_method_national(tmp_path):
+    text = _text(_run(tmp_path, "03_trajectories", province="VN", method="sdsn"))
+    assert "Việt Nam" in text and "13,17" in text and "Đình trệ" in text
+
+
+def test_compare_in_english_with_three_provinces(tmp_path):
+    text = _text(_run(tmp_path, "02_compare_provinces", provinces=["Lai Châu", "Lào Cai", "lao-cai-cu"], year=2045, lang="en"))
+    assert "Targets for 2045" in text and "&gt; 40%" in text
+
+
+def test_overview_in_english(tmp_path):
+    text = _text(_run(tmp_path, "01_overview", lang="en"))
+    assert "What to measure next" in text and "Coverage matrix" in text
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("03_trajectories", {"province": "Atlantis"}, "Unknown province 'Atlantis'"),
+    ("03_trajectories", {"province": "Lai Châu", "target_years": [1990]}, "Target year 1990 is outside the data"),
+    ("03_trajectories", {"province": "Lai Châu", "method": "ols"}, "Unknown method 'ols'"),
+    ("03_trajectories", {"province": "Lai Châu", "lang": "fr"}, "Unknown language 'fr'"),
+    ("02_compare_provinces", {"provinces": []}, "The list of provinces is empty"),
+    ("02_compare_provinces", {"provinces": ["Lai Châu"], "year": 2040}, "No targets for the year 2040"),
+])
+def test_bad_parameters_stop_in_the_checking_cell_with_a_clear_message(tmp_path, name, params, message):
+    from papermill.exceptions import PapermillExecutionError
+    with pytest.raises(PapermillExecutionError) as e:
+        _run(tmp_path, name, **params)
+    assert e.value.ename == "ParameterError"
+    assert message in e.value.evalue
+    nb = json.loads((tmp_path / f"{name}.out.ipynb").read_text(encoding="utf-8"))
+    failing = [c for c in nb["cells"] if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(failing) == 1 and "report.start(" in "".join(failing[0]["source"])
+
+
+def test_names_without_diacritics_or_in_nfd_are_accepted(tmp_path):
+    import unicodedata
+    text = _text(_run(tmp_path, "03_trajectories", province=unicodedata.normalize("NFD", "Lào Cai (cũ)")))
+    assert "Lào Cai (cũ)" in text
+
+
+def _nbval(nb_path: Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(cwd / "pytest.ini"),
+                           "--nbval", "--nbval-current-env", str(nb_path)], cwd=cwd, capture_output=True, text=True)
+
+
+def test_changing_one_target_value_makes_nbval_fail(tmp_path):
+    """The published figures are guarded: nbval over the stored outputs fails when data/ changes."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    nb = json.loads((NB / "03_trajectories.ipynb").read_text(encoding="utf-8"))
+    params = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    params["source"] = "".join(params["source"]).replace("data_dir = None", f"data_dir = {str(data)!r}")
+    copy = tmp_path / "03_trajectories.ipynb"
+    copy.write_text(json.dumps(nb), encoding="utf-8")
+    same = _nbval(copy, tmp_path)
+    assert same.returncode == 0, same.stdout[-2000:]
+    rows = list(csv.reader(open(data / "targets.csv", encoding="utf-8")))
+    i = next(i for i, r in enumerate(rows) if r[:3] == ["Lào Cai (cũ)", "digital_economy_share", "2030"])
+    rows[i][4] = "25"
+    with open(data / "targets.csv", "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    changed = _nbval(copy, tmp_path)
+    assert changed.returncode != 0
+    assert "25%" in changed.stdout
