@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test refresh lab validate audit clean
+.PHONY: help setup report test browser refresh lab validate audit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -20,8 +20,13 @@ setup: $(STAMP) ## create or refresh .venv when it is missing or pyproject.toml 
 report: setup ## validate the data and build every report into outputs/ (prints the path of index.html)
 	$(BIN)/nq57 run
 
-test: setup ## run the whole test suite (unit, conformance, notebooks with nbval)
+test: setup browser ## run the whole test suite (unit, conformance, notebooks with nbval, browser)
 	$(BIN)/python -m pytest
+
+browser: ## best effort: install Debian's Chromium for the browser test when it is missing (needs root)
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  && echo "installed chromium for the browser test"; } || echo "chromium not available: the browser test will be skipped"
 
 refresh: setup ## regenerate the notebooks' stored outputs (nbval references) after changing data/ or nq57lib/
 	$(BIN)/nq57 refresh

@@ -172,9 +172,13 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
             if record and any(c.strip() for c in record):
                 rows.append((start, record))
     except csv.Error as e:
-        problems.append(Problem(name, last + 1, "", "", f"the CSV cannot be read ({e}); a quoted cell is "
-                                "not closed, so the file may have been cut off",
-                                "close the quote (\") of the cell or restore the missing end of the file"))
+        if "expected after" in str(e):
+            message = f"the CSV cannot be read ({e}): a cell has a double quote (\") inside quotes"
+            fix = 'write a double quote inside a quoted cell as two ("")'
+        else:
+            message = f"the CSV cannot be read ({e}): a quoted cell is not closed, so the file may have been cut off"
+            fix = 'close the quote (") of the cell or restore the missing end of the file'
+        problems.append(Problem(name, last + 1, "", "", message, fix))
         return None
     if not rows:
         problems.append(Problem(name, 0, "", "", "the file is empty",

@@ -32,9 +32,19 @@ class _HTML:
         return self.plain
 
 
+_TABLE_STYLE = "<style>table.nq57 td, table.nq57 th {text-align: left; vertical-align: top}</style>"
+
+
+def _lower_first(text: str) -> str:
+    """'Tỷ trọng kinh tế số trong GDP/GRDP' -> 'tỷ trọng kinh tế số trong GDP/GRDP' (acronyms kept)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def table(df: pd.DataFrame) -> _HTML:
-    """A table for display: no index column, nothing truncated, every cell escaped."""
-    markup = df.to_html(index=False, escape=True, na_rep="", border=0, classes="nq57")
+    """A table for display: no index column, nothing truncated, every cell escaped, text left-aligned."""
+    markup = _TABLE_STYLE + df.to_html(index=False, escape=True, na_rep="", border=0, classes="nq57")
     with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
         plain = df.to_string(index=False)
     return _HTML(markup, plain)
@@ -269,8 +279,8 @@ def compare_narrative(ctx: Context, year: int) -> list[str]:
             if not mine or amb is None or pd.isna(amb):
                 continue
             out.append(ctx.tr(
-                f"{p['name']} đặt chỉ tiêu {r['name'].lower()} {mine} năm {year}, bằng {ctx.num(amb * 100, 0)}% mức quốc gia ({r[nat]}).",
-                f"{p['name_en']} targets {r['name'][0].lower() + r['name'][1:]} of {mine} for {year}, "
+                f"{p['name']} đặt chỉ tiêu {_lower_first(r['name'])} {mine} năm {year}, bằng {ctx.num(amb * 100, 0)}% mức quốc gia ({r[nat]}).",
+                f"{p['name_en']} targets {_lower_first(r['name'])} of {mine} for {year}, "
                 f"{ctx.num(amb * 100, 0)}% of the national target ({r[nat]})."))
     return out
 

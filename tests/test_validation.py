@@ -140,6 +140,15 @@ def test_file_cut_off_inside_a_quoted_cell(data_copy):
     assert "cut off" in p.message and p.line > 1
 
 
+def test_stray_double_quote_inside_a_quoted_cell(data_copy):
+    path = data_copy / "sources.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace('"Lai Châu đang', '"Lai Châu "đang', 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = [p for p in _problems(data_copy) if p.file == "sources.csv"][0]
+    assert p.line == 4 and "double quote" in p.message and '("")' in p.fix
+
+
 def test_empty_file(data_copy):
     (data_copy / "sources.csv").write_bytes(b"")
     p = _one(data_copy, "sources.csv", 0, "")
