@@ -174,7 +174,9 @@ def status_overview(ds: Dataset, assessment: pd.DataFrame, lang: str = "vi"):
     ax.set_yticklabels([pillars.loc[p, "name_en" if lang == "en" else "name_vi"] for p in counts.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(t("count", lang))
-    prov = assessment["province"].iloc[0] if len(assessment) else ""
+    prov = ""
+    if len(assessment):
+        prov = ds.provinces.set_index("slug").loc[assessment["province_slug"].iloc[0], "name_en" if lang == "en" else "name"]
     ax.set_title(f"{prov}: {t('status_overview', lang)}", fontsize=10)
     ax.legend(fontsize=7.5, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.4, -0.15))
     return fig

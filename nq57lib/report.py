@@ -32,7 +32,8 @@ class _HTML:
         return self.plain
 
 
-_TABLE_STYLE = "<style>table.nq57 td, table.nq57 th {text-align: left; vertical-align: top}</style>"
+_TABLE_STYLE = ("<style>table.nq57 td, table.nq57 th, .jp-RenderedHTMLCommon table.nq57 td, "
+                ".jp-RenderedHTMLCommon table.nq57 th {text-align: left; vertical-align: top}</style>")
 
 
 def _lower_first(text: str) -> str:
