@@ -100,6 +100,13 @@ class Dataset:
         return self.indicators.set_index("id").loc[indicator_id]
 
 
+def _iso(value) -> str:
+    """A validity date as YYYY-MM-DD text, from a CSV cell or a Timestamp; '' when open."""
+    if value is None or value == "" or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)[:10]
+
+
 class _ProvinceIndex:
     """Name, alias, slug and code lookup; codes reused after the 2025 merger resolve by date."""
 
@@ -114,7 +121,7 @@ class _ProvinceIndex:
             for w in words:
                 self.keys.setdefault(fold(w), set()).add(slug)
             self.codes.setdefault(str(row["code"]).strip(), []).append(
-                (slug, str(row.get("valid_from") or ""), str(row.get("valid_to") or "")))
+                (slug, _iso(row.get("valid_from")), _iso(row.get("valid_to"))))
 
     def ambiguous_keys(self) -> dict[str, set[str]]:
         return {k: v for k, v in self.keys.items() if len(v) > 1}

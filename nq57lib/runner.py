@@ -308,7 +308,10 @@ def _report(result: RunResult, final: Path, out: Path, log) -> None:
     if result.status == "interrupted":
         log(f"Interrupted: the partial run is in {final}; {out / 'latest'} was not changed.")
     elif result.status == "failed":
-        log(f"{out / 'latest'} still points at the last run in which every report succeeded.")
+        if (out / "latest").exists():
+            log(f"{out / 'latest'} still points at the last run in which every report succeeded.")
+        else:
+            log(f"No run has fully succeeded yet, so {out / 'latest'} does not exist.")
 
 
 _STATUS = {"succeeded": ("Thành công", "Succeeded"), "failed": ("Lỗi", "Failed"),

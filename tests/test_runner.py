@@ -168,3 +168,35 @@ def test_unknown_only_and_bad_jobs(project, capsys):
     assert _run(reports("ok"), tmp / "out", "--only", "nothing") == 2
     assert "no such report" in capsys.readouterr().err
     assert _run(reports("ok"), tmp / "out", "--jobs", "0") == 2
+
+
+def test_bad_notebook_parameters_give_a_failed_job_with_the_message(project, capsys):
+    tmp, _ = project
+    path = tmp / "reports.yaml"
+    nb = ROOT / "notebooks" / "03_trajectories.ipynb"
+    shutil.copy(nb, tmp / "nb" / "03_trajectories.ipynb")
+    path.write_text("reports:\n  - name: traj\n    notebook: nb/03_trajectories.ipynb\n"
+                    "    parameters: {province: Atlantis, lang: en}\n", encoding="utf-8")
+    assert _run(path, tmp / "out") == 1
+    printed = capsys.readouterr().out
+    assert "FAILED traj (cell 3): ParameterError: Unknown province 'Atlantis'" in printed
+
+
+def test_hostile_province_names_are_passed_as_text_not_code(project):
+    tmp, reports = project
+    data = tmp / "data"
+    shutil.copytree(ROOT / "data", data)
+    marker = tmp / "PWNED"
+    hostile = f'Tỉnh X\\"); open({str(marker)!r}, "w"); ("'
+    with open(data / "provinces.csv", "a", encoding="utf-8") as f:
+        f.write('99,"' + hostile.replace('"', '""') + '",X,tinh-x,province,,,,,test\n')
+    with open(data / "observations.csv", "a", encoding="utf-8") as f:
+        f.write("tinh-x,dti_rank,2024-12-31,2024,5,dti_2022,,test\n")
+    _notebook(tmp / "nb" / "echo.ipynb", "print(repr(province))")
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: echo\n    notebook: nb/echo.ipynb\n    for_each: province\n", encoding="utf-8")
+    assert main(["run", "--data", str(data), "--reports", str(path), "--out", str(tmp / "out"),
+                 "--province", "tinh-x", "--no-progress"]) == 0
+    assert not marker.exists()
+    out = json.loads((tmp / "out" / "latest" / "echo-tinh-x.ipynb").read_text(encoding="utf-8"))
+    assert repr(hostile) in "".join(out["cells"][-1]["outputs"][0]["text"])

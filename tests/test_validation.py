@@ -1,5 +1,6 @@
 """Bad input in data/: each failure mode gives file, line, column, value and fix; the CLI exits 2."""
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -232,3 +233,63 @@ def test_cli_prints_problems_without_traceback_and_exits_2(data_copy):
 
 def test_cli_missing_folder_exits_2(tmp_path):
     assert main(["validate", "--data", str(tmp_path / "nope")]) == 2
+
+
+def _mutations():
+    """Every bad-input failure mode, as (id, mutate(data_dir), expected file)."""
+    def cell(file, line, col, value):
+        return lambda d: _set(d / file, line, col, value)
+
+    def append_dup(d):
+        rows = _rows(d / "observations.csv"); dup = list(rows[1]); dup[4] = "999"; rows.append(dup)
+        _write(d / "observations.csv", rows)
+
+    def drop_col(d):
+        _write(d / "targets.csv", [r[:7] + r[8:] for r in _rows(d / "targets.csv")])
+
+    def extra_col(d):
+        rows = _rows(d / "sources.csv"); rows[0].append("licence")
+        for r in rows[1:]:
+            r.append("")
+        _write(d / "sources.csv", rows)
+
+    def cut(d):
+        t = (d / "observations.csv").read_text(encoding="utf-8")
+        (d / "observations.csv").write_text(t[: t.rfind(",", 0, len(t) - 40)], encoding="utf-8")
+
+    def legacy(d, enc):
+        (d / "pillars.csv").write_bytes("id,name_vi,name_en,order\nx,Kinh tế số,Café,1\n".encode(enc, errors="replace"))
+
+    def high_below(d):
+        rows = _rows(d / "targets.csv")
+        _set(d / "targets.csv", next(i + 1 for i, r in enumerate(rows) if r[3] == "between"), "value_high", "8")
+
+    return [
+        ("unknown_province", cell("targets.csv", 2, "province", "Lào Kai"), "targets.csv"),
+        ("unknown_indicator", cell("targets.csv", 2, "indicator", "kinh_te_so"), "targets.csv"),
+        ("unknown_source", cell("observations.csv", 2, "source_id", "nowhere"), "observations.csv"),
+        ("non_numeric", cell("observations.csv", 2, "value", "mười"), "observations.csv"),
+        ("decimal_comma", cell("observations.csv", 2, "value", "84,2"), "observations.csv"),
+        ("percent_over_100", cell("targets.csv", 2, "value", "120"), "targets.csv"),
+        ("year_outside", cell("targets.csv", 2, "year", "2060"), "targets.csv"),
+        ("duplicate_conflict", append_dup, "observations.csv"),
+        ("missing_column", drop_col, "targets.csv"),
+        ("extra_column", extra_col, "sources.csv"),
+        ("cut_off", cut, "observations.csv"),
+        ("empty_file", lambda d: (d / "sources.csv").write_bytes(b""), "sources.csv"),
+        ("cp1258", lambda d: legacy(d, "cp1258"), "pillars.csv"),
+        ("cp1252", lambda d: legacy(d, "cp1252"), "pillars.csv"),
+        ("value_high_below_value", high_below, "targets.csv"),
+    ]
+
+
+@pytest.mark.parametrize("mode, mutate, file", _mutations(), ids=[m[0] for m in _mutations()])
+def test_every_failure_mode_exits_2_with_file_line_column_value_and_fix(data_copy, mode, mutate, file):
+    mutate(data_copy)
+    r = subprocess.run([sys.executable, "-m", "nq57lib.cli", "validate", "--data", str(data_copy)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "Traceback" not in r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.startswith(f"  - {file}")]
+    assert lines, r.stderr
+    assert re.match(rf"  - {re.escape(file)}(, line \d+)?(, column \"[^\"]+\")?: .+\. Fix: .+", lines[0]), lines[0]
