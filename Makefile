@@ -34,6 +34,9 @@ refresh: setup ## regenerate the notebooks' stored outputs (nbval references) af
 lab: setup ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
 
+bench: setup ## speed and memory as ratios against a baseline run side by side (benchmarks/README.md)
+	$(BIN)/python benchmarks/run.py
+
 validate: setup ## check data/ and list every problem
 	$(BIN)/nq57 validate
 
