@@ -297,6 +297,9 @@ def figure(fig, alt: str = ""):
 def summary(a: pd.DataFrame, ctx: Context) -> str:
     """A one-paragraph summary of one unit's assessment."""
     n = len(a)
+    if n == 0:
+        return ctx.tr(f"Dữ liệu chưa ghi nhận chỉ tiêu nào của {ctx.pname(ctx.province)}; dưới đây là các số liệu đã được báo cáo.",
+                      f"No targets are recorded for {ctx.pname(ctx.province)}; the figures reported for it are below.")
     by_year = a.groupby("year").size()
     years = ", ".join(f"{c} {ctx.tr('chỉ tiêu năm', 'for')} {y}" for y, c in by_year.items())
     done = int(a.status.isin(["achieved", "met"]).sum())

@@ -83,6 +83,11 @@ def test_bad_parameters_stop_in_the_checking_cell_with_a_clear_message(tmp_path,
     assert len(failing) == 1 and "report.start(" in "".join(failing[0]["source"])
 
 
+def test_a_unit_without_targets_shows_its_figures(tmp_path):
+    text = _text(_run(tmp_path, "03_trajectories", province="Yên Bái", lang="en"))
+    assert "No targets are recorded for Yen Bai" in text and "DTI 2022" in text
+
+
 def test_names_without_diacritics_or_in_nfd_are_accepted(tmp_path):
     import unicodedata
     text = _text(_run(tmp_path, "03_trajectories", province=unicodedata.normalize("NFD", "Lào Cai (cũ)")))
