@@ -339,9 +339,9 @@ def _ref(name, row, col, known, what, problems):
     value = row[col]
     if value and value not in known:
         hint = did_you_mean(value, sorted(known))
+        fix = f"use an id from {what}s.csv or add it there first"
         problems.append(Problem(name, row["_line"], col, value, f"is not a known {what}",
-                                (hint + " " if hint else "") + f"use an id from {what}s.csv or add it there first"
-                                if what != "province" else ""))
+                                f"{hint} {fix}" if hint else fix))
 
 
 def _num(v):

@@ -143,8 +143,8 @@ def find_numbers(text: str) -> list[ParsedNumber]:
     return [_from_match(m, "") for m in _PATTERN.finditer(text)]
 
 
-def format_number(value: float, decimals: int | None = None, percent: bool = False) -> str:
-    """Write a number the Vietnamese way: "16.803", "84,2", "84,2%".
+def format_number(value: float, decimals: int | None = None, percent: bool = False, lang: str = "vi") -> str:
+    """Write a number the Vietnamese way: "16.803", "84,2", "84,2%" (``lang="en"``: "16,803", "84.2").
 
     ``decimals=None`` keeps the digits the number needs (up to 4).
 
@@ -154,6 +154,8 @@ def format_number(value: float, decimals: int | None = None, percent: bool = Fal
     '84,2%'
     >>> format_number(-3.25, decimals=1)
     '-3,2'
+    >>> format_number(16803.5, lang="en")
+    '16,803.5'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -161,7 +163,8 @@ def format_number(value: float, decimals: int | None = None, percent: bool = Fal
         text = f"{value:,.4f}".rstrip("0").rstrip(".")
     else:
         text = f"{value:,.{decimals}f}"
-    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    if text in ("-0", "-0,0", "-0,00"):
+    if lang != "en":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    if text in ("-0", "-0,0", "-0,00", "-0.0", "-0.00"):
         text = text[1:]
     return text + ("%" if percent else "")

@@ -6,7 +6,6 @@ through :func:`html.escape`, tables through pandas (which escapes cell text).
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -78,22 +77,13 @@ class Context:
         return en if self.lang == "en" else vi
 
     def num(self, value, decimals: int | None = None, percent: bool = False) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "–"
-        if self.lang == "en":
-            text = f"{value:,.{decimals}f}" if decimals is not None else f"{value:,.4f}".rstrip("0").rstrip(".")
-            return text + ("%" if percent else "")
-        return format_number(value, decimals, percent)
+        return format_number(value, decimals, percent, lang=self.lang)
 
     def pname(self, row: pd.Series) -> str:
         return row["name_en" if self.lang == "en" else "name"]
 
     def iname(self, indicator: str) -> str:
         return self.ds.indicator(indicator)["name_en" if self.lang == "en" else "name_vi"]
-
-
-def _data(data_dir) -> Dataset:
-    return load(data_dir)
 
 
 def start(notebook: str, **params) -> Context:
@@ -103,7 +93,7 @@ def start(notebook: str, **params) -> Context:
     """
     lang = params.get("lang", "vi")
     check_lang(lang)
-    ds = _data(params.get("data_dir"))
+    ds = load(params.get("data_dir"))
     ctx = Context(ds=ds, lang=lang, params=params)
     if notebook == "compare":
         provinces = params.get("provinces")

@@ -30,7 +30,8 @@ def target_text(comparator, value, value_high, unit, lang: str = "vi") -> str:
     """A target as users read it: "≥ 20%", "9-10%", "> 0,623" (Vietnamese) or "> 0.623" (English)."""
     if comparator is None or (isinstance(comparator, float) and math.isnan(comparator)):
         return "✓"
-    fmt = format_number if lang != "en" else (lambda v: f"{v:,.4f}".rstrip("0").rstrip("."))
+    def fmt(v):
+        return format_number(v, lang=lang)
     suffix = _UNIT_SUFFIX.get(unit, "")
     if comparator == "between":
         return f"{fmt(value)}-{fmt(value_high)}{suffix}"
