@@ -119,3 +119,12 @@ def test_changing_one_target_value_makes_nbval_fail(tmp_path):
     changed = _nbval(copy, tmp_path)
     assert changed.returncode != 0
     assert "25%" in changed.stdout
+
+
+def test_plain_papermill_cli(tmp_path):
+    out = tmp_path / "out.ipynb"
+    r = subprocess.run([sys.executable, "-m", "papermill", str(NB / "03_trajectories.ipynb"), str(out),
+                        "-p", "province", "Lai Châu", "-p", "lang", "en", "--log-level", "ERROR"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Resolution 57-NQ/TW progress: Lai Chau" in _text(json.loads(out.read_text(encoding="utf-8")))
