@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from .errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
 
 
 def _validate(args) -> int:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: exit codes of the nq57 command (README, "Exit codes")
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 
 class Nq57Error(Exception):
     """Base class of every error nq57lib raises on purpose."""

@@ -17,7 +17,7 @@ from . import labels, progress
 from .dataset import Dataset
 from .labels import t
 from .numbers import format_number
-from .tables import decimal_year, effective_targets
+from .tables import decimal_year, effective_targets, projection_kind, series, target_time
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -55,9 +55,7 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
     labels.check_lang(lang)
     unit_row = ds.find_province(province)
     meta = ds.indicator(indicator)
-    obs = ds.observations[(ds.observations.province_slug == unit_row.name) & (ds.observations.indicator == indicator)]
-    tg = effective_targets(ds)
-    tg = tg[(tg.province_slug == unit_row.name) & (tg.indicator == indicator) & tg.year.isin(list(target_years) + [2025])]
+    obs, tg = series(ds, unit_row.name, indicator, target_years)
     fig = Figure(figsize=(7.5, 4.2))
     ax = fig.add_subplot()
     fig.subplots_adjust(bottom=0.26, top=0.88)
@@ -69,9 +67,9 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
         ax.plot(x, obs.value, color=OKABE_ITO[0], marker="o", linestyle="-", label=t("observed", lang), zorder=3)
         ax.annotate(format_number(obs.value.iloc[-1]), (x[-1], obs.value.iloc[-1]), textcoords="offset points",
                     xytext=(4, 6), fontsize=8)
-    for i, row in enumerate(tg.sort_values("year").itertuples()):
+    for i, row in enumerate(tg.itertuples()):
         goal = row.value
-        tx = decimal_year(pd.Timestamp(year=int(row.year), month=12, day=31))
+        tx = target_time(row.year)
         color = OKABE_ITO[1 + i % 3]
         ax.plot([tx], [goal], marker=MARKERS[1 + i % 3], markersize=9, linestyle="none", color=color,
                 label=f"{t('target', lang)} {row.year}: {format_number(goal)}"
@@ -80,10 +78,9 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
             ax.plot([x[-1], tx], [obs.value.iloc[-1], goal], color=color, linestyle="--", linewidth=1.2)
     if len(obs) >= 2 and len(tg):
         last = tg.year.max()
-        end = decimal_year(pd.Timestamp(year=int(last), month=12, day=31))
-        kind = "linear" if meta["unit"] in ("percent", "rank", "index") else "compound"
+        end = target_time(last)
         p = progress.project(x[0], obs.value.iloc[0], x[-1], obs.value.iloc[-1], end,
-                             float(tg[tg.year == last].value.iloc[0]), kind=kind)
+                             float(tg[tg.year == last].value.iloc[0]), kind=projection_kind(meta["unit"]))
         if p.value is not None:
             ax.plot([x[-1], end], [obs.value.iloc[-1], p.value], color=OKABE_ITO[7], linestyle=":",
                     linewidth=1.5, label=t("projection", lang))

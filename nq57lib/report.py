@@ -15,7 +15,7 @@ from .dataset import Dataset, load
 from .errors import ParameterError
 from .labels import check_lang
 from .numbers import format_number
-from .tables import METHODS, assess, compare, effective_targets, target_text
+from .tables import METHODS, assess, compare, effective_targets, series, target_text
 
 
 class _HTML:
@@ -313,14 +313,11 @@ def charted_indicators(a: pd.DataFrame) -> list[str]:
 
 def chart_data(ctx: Context, indicator: str, target_years) -> pd.DataFrame:
     """The figures a trajectory chart draws, as a table (the part nbval compares)."""
-    ds = ctx.ds
-    o = ds.observations[(ds.observations.province_slug == ctx.province.name) & (ds.observations.indicator == indicator)]
-    t = effective_targets(ds)
-    t = t[(t.province_slug == ctx.province.name) & (t.indicator == indicator) & t.year.isin(list(target_years) + [2025])]
-    unit = ds.indicator(indicator)["unit"]
+    o, t = series(ctx.ds, ctx.province.name, indicator, target_years)
+    unit = ctx.ds.indicator(indicator)["unit"]
     rows = [(r.period, ctx.tr("Số liệu", "Reported"), ctx.num(r.value)) for r in o.itertuples()]
     rows += [(str(r.year), ctx.tr("Mục tiêu", "Target"), target_text(r.comparator, r.value, r.value_high, unit, ctx.lang))
-             for r in t.sort_values("year").itertuples()]
+             for r in t.itertuples()]
     return pd.DataFrame(rows, columns=[ctx.tr("Kỳ", "Period"), ctx.tr("Loại", "Kind"), ctx.tr("Giá trị", "Value")])
 
 

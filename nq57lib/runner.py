@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import _paths
-from .errors import Nq57Error
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_OUTPUT, Nq57Error
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _KEYS = {"name", "title", "notebook", "parameters", "for_each"}
 
@@ -271,7 +269,6 @@ def _run_locked(ds, data_path, data_dir, out, todo, jobs, progress, log) -> RunR
     except (_Terminated, KeyboardInterrupt):
         for p in list(getattr(pool, "_processes", {}).values()):
             p.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
         for j in todo:
             if j.status == "pending":
                 j.status = "interrupted"

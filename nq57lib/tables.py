@@ -22,21 +22,25 @@ def decimal_year(ts) -> float:
     return ts.year + (ts.day_of_year - 1) / days
 
 
-def _target_time(year: int) -> float:
+def target_time(year: int) -> float:
+    """A target year as a fractional year: its last day (targets are "by the end of" the year)."""
     return decimal_year(pd.Timestamp(year=int(year), month=12, day=31))
+
+
+def projection_kind(unit: str) -> str:
+    """Linear pace for shares, indices and ranks; compound growth for counts and money."""
+    return "linear" if unit in ("percent", "rank", "index") else "compound"
 
 
 def target_text(comparator, value, value_high, unit, lang: str = "vi") -> str:
     """A target as users read it: "≥ 20%", "9-10%", "> 0,623" (Vietnamese) or "> 0.623" (English)."""
     if comparator is None or (isinstance(comparator, float) and math.isnan(comparator)):
         return "✓"
-    def fmt(v):
-        return format_number(v, lang=lang)
     suffix = _UNIT_SUFFIX.get(unit, "")
     if comparator == "between":
-        return f"{fmt(value)}-{fmt(value_high)}{suffix}"
+        return f"{format_number(value, lang=lang)}-{format_number(value_high, lang=lang)}{suffix}"
     sym = _SYMBOL.get(comparator, comparator)
-    return f"{sym} {fmt(value)}{suffix}".strip()
+    return f"{sym} {format_number(value, lang=lang)}{suffix}".strip()
 
 
 def effective_targets(ds: Dataset) -> pd.DataFrame:
@@ -63,6 +67,15 @@ def effective_targets(ds: Dataset) -> pd.DataFrame:
     if carried:
         t = pd.concat([t, pd.DataFrame(carried)], ignore_index=True)
     return t
+
+
+def series(ds: Dataset, slug: str, indicator: str, target_years) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One unit's figures and targets (own or inherited; 2025 annual targets always) for one indicator:
+    what a trajectory chart draws, and what the table beside it lists."""
+    obs = ds.observations[(ds.observations.province_slug == slug) & (ds.observations.indicator == indicator)]
+    t = effective_targets(ds)
+    t = t[(t.province_slug == slug) & (t.indicator == indicator) & t.year.isin(list(target_years) + [2025])]
+    return obs, t.sort_values("year")
 
 
 def _check_method(method):
@@ -155,7 +168,7 @@ def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str)
         row.update(status="insufficient_data", reason="no observation yet: measure this indicator")
         return row
     direction = meta["direction"]
-    t_latest, t_target = decimal_year(row["latest_date"]), _target_time(row["year"])
+    t_latest, t_target = decimal_year(row["latest_date"]), target_time(row["year"])
     goal = t["value"] if direction != "down" or t["comparator"] != "between" else t["value_high"]
     row["gap"] = goal - row["latest"]
     row["required_pace"] = progress.required_pace(t_latest, row["latest"], t_target, goal)
@@ -183,8 +196,8 @@ def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str)
         else:
             a = progress.eurostat(t_base, row["baseline"], t_latest, row["latest"], goal, t_target,
                                   direction=direction, comparator=t["comparator"])
-        kind = "linear" if meta["unit"] in ("percent", "rank", "index") else "compound"
-        proj = progress.project(t_base, row["baseline"], t_latest, row["latest"], t_target, goal, kind=kind)
+        proj = progress.project(t_base, row["baseline"], t_latest, row["latest"], t_target, goal,
+                                kind=projection_kind(meta["unit"]))
         row.update(status=a.status, reason=a.reason, ratio=a.ratio, actual_rate=a.actual_rate,
                    required_rate=a.required_rate, projected=proj.value,
                    year_reached=None if proj.year_reached is None else math.floor(proj.year_reached))
