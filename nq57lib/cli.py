@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK
+from .errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_OUTPUT
 
 
 def _validate(args) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except DataValidationError as e:
-        print(e, file=sys.stderr)
+        print(e.report(), file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     except Nq57Error as e:
         print(f"Error: {e}", file=sys.stderr)
         return getattr(e, "exit_code", EXIT_INVALID)
+    except OSError as e:  # a file the command needed could not be read or written
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"Error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_OUTPUT
 
 
 if __name__ == "__main__":  # pragma: no cover

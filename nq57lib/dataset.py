@@ -7,7 +7,12 @@ the column, the bad value and the fix.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
+import errno
 import io
+import os
+import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +22,7 @@ import pandas as pd
 from . import _paths
 from .errors import DataValidationError, ParameterError, Problem
 from .names import did_you_mean, fold
+from .numbers import format_number, stated_quantities
 
 UNITS = (
     "percent", "count", "index", "rank", "per_10k_people", "vnd_billion", "vnd_million",
@@ -26,6 +32,11 @@ UNITS = (
 UNIT_SCALE = {"vnd_billion": 1e9, "vnd_million": 1e6, "vnd_million_per_month": 1e6}
 COMPARATORS = (">=", ">", "<=", "<", "=", "between")
 YEAR_MIN, YEAR_MAX = 2000, 2050
+#: The kinds of document a source is (sources.csv ``instrument``), in the order of priority used when
+#: several documents set a target for the same unit, indicator and year (data/README.md).
+INSTRUMENTS = ("nq57_programme", "party_congress", "dx_plan", "other_plan", "report", "index", "statistics")
+#: The six data files; nothing else in a data folder is read.
+DATA_FILES = ("pillars.csv", "provinces.csv", "indicators.csv", "sources.csv", "targets.csv", "observations.csv")
 
 # file -> (required columns, optional columns)
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -33,16 +44,18 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "provinces.csv": (("code", "name", "name_en", "slug", "level"),
                       ("valid_from", "valid_to", "successor", "aliases", "note")),
     "indicators.csv": (("id", "name_vi", "name_en", "unit", "direction", "pillar"),
-                       ("lower_bound", "upper_bound", "note")),
-    "sources.csv": (("id", "title", "publisher", "language"), ("published", "url", "note")),
+                       ("lower_bound", "upper_bound", "note", "note_en")),
+    "sources.csv": (("id", "title", "publisher", "language", "instrument"),
+                    ("published", "url", "doc_number", "note")),
     "targets.csv": (("province", "indicator", "year", "comparator", "value", "source_id", "quote"),
-                    ("value_high", "note")),
+                    ("value_high", "note", "note_en")),
     "observations.csv": (("province", "indicator", "period_end", "period", "value", "source_id", "quote"),
-                         ("note",)),
+                         ("note", "note_en")),
 }
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _DATE = r"\d{4}-\d{2}-\d{2}"
+_DATE_RE = re.compile(_DATE)
 
 
 @dataclass
@@ -55,15 +68,16 @@ class Dataset:
         One row per provincial unit (and Việt Nam): code, name, name_en, slug, level,
         valid_from, valid_to, successor, aliases, note.
     indicators : DataFrame
-        id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note.
+        id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note, note_en.
     targets : DataFrame
         province (canonical name), province_slug, indicator, year, comparator, value,
-        value_high, source_id, quote, note.
+        value_high, source_id, quote, note, note_en.
     observations : DataFrame
         province, province_slug, indicator, period_end (datetime64), period, value,
-        source_id, quote, note.
+        source_id, quote, note, note_en.
     sources : DataFrame
-        id, title, publisher, published, url, language, note.
+        id, title, publisher, published, url, language, instrument (the kind of document, see
+        :data:`INSTRUMENTS`), doc_number, note.
     pillars : DataFrame
         id, name_vi, name_en, order.
     """
@@ -75,6 +89,8 @@ class Dataset:
     sources: pd.DataFrame
     pillars: pd.DataFrame
     data_dir: Path = field(default=_paths.DATA_DIR)
+    #: results derived from the data (effective targets, indexes), computed once per Dataset
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def find_province(self, name: str) -> pd.Series:
         """The provinces row for a name as a person types it (any case, without diacritics,
@@ -89,9 +105,13 @@ class Dataset:
         if slug is None:
             names = self.provinces["name"].tolist()
             hint = did_you_mean(str(name), names + self.provinces["name_en"].tolist())
+            current = self.provinces[self.provinces.valid_to.isna()]["name"].tolist()
+            former = self.provinces[self.provinces.valid_to.notna()]["name"].tolist()
             raise ParameterError(
                 f"Unknown province {name!r}. " + (hint[0].upper() + hint[1:] + " " if hint else "")
-                + "Known provinces: " + ", ".join(names)
+                + "Known provinces: " + ", ".join(current)
+                + (f"; and {len(former)} former provinces (before the 2025 merger) such as "
+                   + ", ".join(repr(f) for f in former[:3]) if former else "")
             )
         return self.provinces.set_index("slug").loc[slug].rename(slug)
 
@@ -143,16 +163,56 @@ class _ProvinceIndex:
 
 # ---------------------------------------------------------------- reading files
 
+def _not_a_regular_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a data file ('' when it is a regular file, or a link to one).
+
+    Checked with stat before anything opens the file, so a named pipe cannot make a run hang.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "is a broken symbolic link" if os.path.islink(path) else "file is missing"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "is a symbolic link that points at itself (a loop)"
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISREG(mode):
+        return ""
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    return "is " + next((k for test, k in kinds if test(mode)), "not a regular file") + ", not a file"
+
+
+_MAGIC = ((b"\x7fELF", "a program (ELF binary)"), (b"PK\x03\x04", "an Excel workbook or another zip archive"),
+          (b"%PDF", "a PDF document"), (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word file"),
+          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"\x1f\x8b", "a gzip archive"))
+
+
+def _binary_kind(raw: bytes) -> str:
+    """What a binary file is ('' for text): a CSV has no NUL bytes."""
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            return kind
+    return "a binary file" if b"\x00" in raw[:65536] else ""
+
+
 def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
     name = path.name
     required, optional = COLUMNS[name]
-    if not path.exists():
-        problems.append(Problem(name, 0, "", "", "file is missing",
-                                f"restore {name} (see data/README.md for its columns)"))
+    not_regular = _not_a_regular_file(path)
+    if not_regular:
+        problems.append(Problem(name, 0, "", str(path), not_regular,
+                                f"restore {name} as a plain CSV file (see data/README.md for its columns)"))
         return None
     raw = path.read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    binary = _binary_kind(raw)
+    if binary:
+        problems.append(Problem(name, 0, "", raw[:8].hex(" "), f"is {binary}, not CSV text",
+                                "save the table as 'CSV UTF-8 (Comma delimited)' under this name, "
+                                "or restore the file from the project"))
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -199,13 +259,20 @@ def _read_csv(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
             ok = False
             problems.append(Problem(name, header_line, col, "", "required column is missing",
                                     f"add a column named '{col}' to the header line"))
-    for col in header:
-        if col not in required + optional:
-            ok = False
-            hint = did_you_mean(col, list(required + optional))
-            problems.append(Problem(name, header_line, col, col, "is not a column of this file",
-                                    (f"rename it ({hint})" if hint else "remove the column")
-                                    + f"; the columns are: {', '.join(required + optional)}"))
+    unknown = [col for col in header if col not in required + optional]
+    if len(unknown) > 3:  # a file that is not this table: one line, not one per column
+        ok = False
+        shown = ", ".join(repr(c) for c in unknown[:3])
+        problems.append(Problem(name, header_line, "", f"{len(unknown)} columns",
+                                f"are not columns of this file ({shown} and {len(unknown) - 3} more)",
+                                f"keep only the columns {', '.join(required + optional)}"))
+        unknown = []
+    for col in unknown:
+        ok = False
+        hint = did_you_mean(col, list(required + optional))
+        problems.append(Problem(name, header_line, col, col, "is not a column of this file",
+                                (f"rename it ({hint})" if hint else "remove the column")
+                                + f"; the columns are: {', '.join(required + optional)}"))
     if not ok:
         return None
     records = []
@@ -240,6 +307,7 @@ _CHECKS = {
     "direction": ("is not a direction", "use up, down or milestone"),
     "level": ("is not a level", "use national or province"),
     "language": ("is not a language code", "use vi or en"),
+    "instrument": ("is not a kind of document", "use one of " + ", ".join(INSTRUMENTS) + " (data/README.md, sources.csv)"),
     "snake_id": ("is not a valid id", "use lower-case letters, digits and underscores, starting with a letter"),
     "slug": ("is not a valid slug", "use lower-case letters and digits joined by hyphens, e.g. lao-cai-cu"),
     "url": ("is not a web address", "start it with https:// or http://"),
@@ -289,6 +357,7 @@ def _schema(name: str):
                            "pillar": col(req()), "lower_bound": col(number), "upper_bound": col(number)},
         "sources.csv": {"id": col(req(), opt(r"[a-z][a-z0-9_]*", "snake_id")), "title": col(req()),
                         "publisher": col(req()), "language": col(one_of(("vi", "en"), "language")),
+                        "instrument": col(one_of(INSTRUMENTS, "instrument")),
                         "published": col(check("date", lambda s: date_ok(s, True))),
                         "url": col(opt(r"https?://\S+", "url"))},
         "targets.csv": {"province": col(req()), "indicator": col(req()), "source_id": col(req()),
@@ -353,6 +422,7 @@ def _num(v):
 
 def _cross_checks(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> dict[str, list[str]]:
     """Checks across rows and files; returns the resolved province slug of each fact row."""
+    today = _dt.date.today().isoformat()
     pillars, provinces, indicators, sources = (frames.get(f) for f in (
         "pillars.csv", "provinces.csv", "indicators.csv", "sources.csv"))
     for name, frame, col in (("pillars.csv", pillars, "id"), ("provinces.csv", provinces, "slug"),
@@ -412,6 +482,7 @@ def _cross_checks(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> d
                 _ref(name, row, "source_id", src, "source", problems)
             meta = ind.get(row["indicator"]) if ind is not None else None
             _fact_checks(name, row, meta, problems)
+            _quote_checks(name, row, meta, problems, today)
             source = src.get(row["source_id"]) if src is not None else None
             if source is not None and not row["quote"]:
                 if not source.get("url"):
@@ -423,6 +494,46 @@ def _cross_checks(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> d
         resolved[name] = slugs_out
         _duplicates(name, frame, slugs_out, key_col, problems)
     return resolved
+
+
+_SAYS = {">=": "tối thiểu, ít nhất", ">": "trên, hơn", "<=": "tối đa, không quá, top", "<": "dưới",
+         "between": "a range such as 9-10%"}
+
+
+def _quote_checks(name, row, meta, problems, today: str) -> None:
+    """A figure must be what its own quote states, and a reported figure cannot lie in the future."""
+    line = row["_line"]
+    if name == "observations.csv" and row["period_end"] > today and _DATE_RE.fullmatch(row["period_end"]):
+        problems.append(Problem(name, line, "period_end", row["period_end"],
+                                f"is after today ({today}): a reported figure cannot cover a time that has not come",
+                                "write the last day the figure covers; a figure to reach in the future belongs in targets.csv"))
+    quote = row["quote"]
+    if not quote or meta is None or meta["unit"] == "milestone":
+        return
+    scale = UNIT_SCALE.get(meta["unit"], 1.0)
+    stated = stated_quantities(quote)
+    cols = ["value"] + (["value_high"] if name == "targets.csv" and row.get("value_high") else [])
+    for col in cols:
+        v = _num(row[col])
+        if v is None:
+            continue
+        hits = [c for q, c in stated if q == round(v * scale, 6)]
+        if not hits:
+            said = sorted({format_number(q / scale) for q, _ in stated})
+            if not said:
+                message = f'is not in its quote: "{quote}" states no number'
+                fix = "copy the exact phrase of the source that states the figure, digits included"
+            else:
+                message = f'is not in its quote: "{quote}" states {" and ".join(said)}'
+                fix = (f"write the figure the quote states (numbers in data files take a dot for decimals), "
+                       f"or copy the phrase of the source that states {row[col]}")
+            problems.append(Problem(name, line, col, row[col], message, fix))
+        elif name == "targets.csv" and col == "value" and row["comparator"] not in ("", "=") \
+                and None not in hits and row["comparator"] not in hits:
+            said = hits[0]
+            problems.append(Problem(name, line, "comparator", row["comparator"],
+                                    f'contradicts the quote, which states {row[col]} as "{said}" ({_SAYS.get(said, said)})',
+                                    f"set comparator to {said}" + (" and value_high to the upper end" if said == "between" else "")))
 
 
 def _fact_checks(name, row, meta, problems):
@@ -475,7 +586,9 @@ def _duplicates(name, frame, slugs, key_col, problems):
     for row, slug in zip(frame.to_dict("records"), slugs):
         if slug is None:
             continue
-        key = (slug, row["indicator"], row[key_col])
+        # several documents may set a target for the same unit, indicator and year (they are all kept and
+        # one is chosen by instrument priority); one document setting two is a true duplicate
+        key = (slug, row["indicator"], row[key_col]) + ((row["source_id"],) if name == "targets.csv" else ())
         if key in seen:
             first = seen[key]
             same = (first["value"], first.get("value_high", "")) == (row["value"], row.get("value_high", ""))
@@ -555,7 +668,8 @@ def _typed(frames, resolved, data_dir) -> Dataset:
     indicators = clean(frames["indicators.csv"], sum(COLUMNS["indicators.csv"], ()))
     for col in ("lower_bound", "upper_bound"):
         indicators[col] = pd.to_numeric(indicators[col].replace("", None)).astype(float)
-    sources = clean(frames["sources.csv"], ("id", "title", "publisher", "published", "url", "language", "note"))
+    sources = clean(frames["sources.csv"], ("id", "title", "publisher", "published", "url", "language", "instrument",
+                                             "doc_number", "note"))
     sources["published"] = pd.to_datetime(sources["published"].replace("", None))
     names = dict(zip(frames["provinces.csv"]["slug"], frames["provinces.csv"]["name"]))
 
@@ -563,7 +677,7 @@ def _typed(frames, resolved, data_dir) -> Dataset:
     targets["province_slug"] = resolved["targets.csv"]
     targets["province"] = targets["province_slug"].map(names)
     targets = clean(targets, ("province", "province_slug", "indicator", "year", "comparator", "value",
-                              "value_high", "source_id", "quote", "note"))
+                              "value_high", "source_id", "quote", "note", "note_en"))
     targets["year"] = targets["year"].astype(int)
     for col in ("value", "value_high"):
         targets[col] = pd.to_numeric(targets[col].replace("", None)).astype(float)
@@ -573,7 +687,7 @@ def _typed(frames, resolved, data_dir) -> Dataset:
     obs["province_slug"] = resolved["observations.csv"]
     obs["province"] = obs["province_slug"].map(names)
     obs = clean(obs, ("province", "province_slug", "indicator", "period_end", "period", "value",
-                      "source_id", "quote", "note"))
+                      "source_id", "quote", "note", "note_en"))
     obs["period_end"] = pd.to_datetime(obs["period_end"])
     obs["value"] = pd.to_numeric(obs["value"]).astype(float)
     obs = obs.sort_values(["province", "indicator", "period_end"], kind="stable").reset_index(drop=True)

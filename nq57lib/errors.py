@@ -50,6 +50,18 @@ class DataValidationError(Nq57Error):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        """The first problem on the first line (what a run's failure list and index show), then all of them."""
+        n = len(self.problems)
+        if n == 0:
+            return f"{self.data_dir}: invalid data"
+        head = f"{self.problems[0]}"
+        if n == 1:
+            return head
+        more = f" (and {n - 1} more problem{'s' if n > 2 else ''} in {self.data_dir}, listed below)"
+        return "\n".join([head + more] + [f"  - {p}" for p in self.problems])
+
+    def report(self) -> str:
+        """Every problem, one a line, under a header: what ``nq57 validate`` prints."""
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in {self.data_dir} (fix them, then run `nq57 validate` again):"
         return "\n".join([head] + [f"  - {p}" for p in self.problems])

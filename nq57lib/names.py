@@ -20,12 +20,19 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
 
 
-def suggest(value: str, choices: list[str], n: int = 3) -> list[str]:
-    """The choices closest to ``value`` (compared without case or diacritics)."""
+def suggest(value: str, choices: list[str], n: int = 3, cutoff: float = 0.75) -> list[str]:
+    """The choices closest to ``value`` (compared without case or diacritics).
+
+    The cutoff is high on purpose: Vietnamese place names share syllables ("Hà", "Quảng", "Bình"), and a
+    suggestion that points at another province is worse than none.
+
+    >>> suggest("Lào Kai", ["Lào Cai", "Lai Châu"]), suggest("Hà Tây", ["Hà Tĩnh", "Hà Nội"])
+    (['Lào Cai'], [])
+    """
     folded = {}
     for c in choices:
         folded.setdefault(fold(c), c)
-    hits = difflib.get_close_matches(fold(value), list(folded), n=n, cutoff=0.6)
+    hits = difflib.get_close_matches(fold(value), list(folded), n=n, cutoff=cutoff)
     return [folded[h] for h in hits]
 
 

@@ -9,17 +9,19 @@ _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
 _COMPARATOR_WORDS = {
     "tối thiểu": ">=", "ít nhất": ">=", "không dưới": ">=", "từ": ">=",
     "trên": ">", "hơn": ">", "vượt": ">",
-    "tối đa": "<=", "không quá": "<=", "dưới": "<",
+    "tối đa": "<=", "không quá": "<=", "dưới": "<", "top": "<=", "tốp": "<=",
 }
 _APPROX_WORDS = ("khoảng", "gần", "xấp xỉ")
 _SCALES = {"nghìn": 1e3, "ngàn": 1e3, "vạn": 1e4, "triệu": 1e6, "tỷ": 1e9, "tỉ": 1e9}
+# "1,5 triệu tỷ" is 1.5e15 and "2 nghìn tỷ" 2e12: a scale word may be followed by "tỷ"
+_SCALE = rf"(?:{'|'.join(_SCALES)})(?:\s+(?:tỷ|tỉ))?"
 _WORDS = "|".join(sorted(list(_COMPARATOR_WORDS) + list(_APPROX_WORDS), key=len, reverse=True))
 _PATTERN = re.compile(
     rf"(?P<words>(?:(?:{_WORDS})\s+)*)"
     rf"(?P<num>{_NUM})(?![\d.,]\d)"
     rf"(?:\s*[-–]\s*(?P<high>{_NUM}))?"
     rf"(?:\s*/\s*(?P<second>{_NUM}))?"
-    rf"(?:\s*(?P<pct>%)|\s*(?P<scale>{'|'.join(_SCALES)})(?!\w)(?!\s+lệ))?",
+    rf"(?:\s*(?P<pct>%)|\s*(?P<scale>{_SCALE})(?!\w)(?!\s+lệ))?",
     re.IGNORECASE,
 )
 
@@ -57,18 +59,19 @@ def _from_match(m: re.Match, unit: str) -> ParsedNumber:
     high = _to_float(m.group("high")) if m.group("high") else None
     if high is not None:
         comparator = "between"
-    scale_word = (m.group("scale") or "").lower()
+    scale_word = " ".join((m.group("scale") or "").lower().split())
     if m.group("pct"):
         unit = "%"
     elif scale_word:
         unit = (scale_word + " " + unit).strip()
+    scale = math.prod(_SCALES[w] for w in scale_word.split()) if scale_word else 1.0
     return ParsedNumber(
         value=_to_float(m.group("num")),
         comparator=comparator,
         value_high=high,
         second=_to_float(m.group("second")) if m.group("second") else None,
         unit=unit,
-        scale=_SCALES.get(scale_word, 1.0),
+        scale=scale,
         approximate=approximate,
     )
 
@@ -168,3 +171,20 @@ def format_number(value: float, decimals: int | None = None, percent: bool = Fal
     if text in ("-0", "-0,0", "-0,00", "-0.0", "-0.00"):
         text = text[1:]
     return text + ("%" if percent else "")
+
+
+def stated_quantities(text: str) -> list[tuple[float, str | None]]:
+    """Every quantity a sentence states, scaled to base units, with the comparator word before it.
+
+    The low and high ends of a range and the figure after a slash count too ("51,69/85%" states
+    51.69 and 85). Quantities are rounded to 6 decimals so that they compare exactly.
+
+    >>> stated_quantities("tối thiểu 20% vào GRDP; 574 tỷ đồng; khoảng 9-10%")
+    [(20.0, '>='), (574000000000.0, None), (9.0, 'between'), (10.0, 'between')]
+    """
+    out = []
+    for p in find_numbers(text):
+        for v in (p.value, p.value_high, p.second):
+            if v is not None:
+                out.append((round(v * p.scale, 6), p.comparator if v != p.second else None))
+    return out

@@ -1,29 +1,43 @@
 """Charts: each takes data, returns a matplotlib Figure, never calls plt.show().
 
-Figures are built without pyplot (nothing is registered globally, nothing shows by itself). Colours are the Okabe-Ito colour-blind-safe palette, and every series also differs by marker and line
-style so that charts survive greyscale printing. Every chart carries its source footnote. Output is
-deterministic (no dates, fixed sizes and hash salt).
+Figures are built without pyplot (nothing is registered globally, nothing shows by itself) and laid out
+with matplotlib's constrained layout: titles, legends and the source footnote get their own room, so no
+text overlaps and nothing is cut (checked by :func:`layout_problems` in the tests). Colours are the
+Okabe-Ito colour-blind-safe palette, and every series also differs by marker and line style so that
+charts survive greyscale printing. Every chart carries its source footnote. Output is deterministic (no
+dates, fixed sizes and hash salt).
+
+Time axis: a tick labelled 2024 stands for 31 December 2024, so a figure for the year 2024 and a
+target "by 2030" sit exactly on their year; a figure for the first quarter of 2025 sits a quarter of
+the way after the 2024 tick.
 """
 from __future__ import annotations
 
 import textwrap
 
 import matplotlib
-import matplotlib.ticker  # noqa: F401
+import matplotlib.axes
+import matplotlib.ticker
 from matplotlib.figure import Figure
 import pandas as pd
 
 from . import labels, progress
 from .dataset import Dataset
+from .errors import ParameterError
 from .labels import t
+from .names import did_you_mean
 from .numbers import format_number
-from .tables import decimal_year, effective_targets, projection_kind, series, target_time
+from .tables import decimal_year, effective_targets, projection_kind, series, target_text, target_time
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
+#: marker of each kind of document in the comparison chart
+INSTRUMENT_MARKERS = {"nq57_programme": "o", "party_congress": "s", "dx_plan": "^", "other_plan": "D",
+                      "report": "v", "index": "P", "statistics": "X"}
 matplotlib.rcParams.update({"svg.hashsalt": "nq57", "font.family": "DejaVu Sans", "figure.dpi": 100,
                             "axes.spines.top": False, "axes.spines.right": False})
+_FOOTNOTE_CHARS = 18  # characters of 6.5 pt text per inch of figure width
 
 
 def to_png(fig) -> bytes:
@@ -34,19 +48,78 @@ def to_png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _footnote(fig, ds: Dataset, source_ids, lang: str):
+def chart_year(ts) -> float:
+    """The x position of a date: the tick labelled Y is 31 December of Y (see the module docstring).
+
+    >>> chart_year("2024-12-31"), round(chart_year("2025-03-31"), 3)
+    (2024.0, 2024.247)
+    """
+    return decimal_year(pd.Timestamp(ts) + pd.Timedelta(days=1)) - 1
+
+
+def _source_lines(ds: Dataset, source_ids, lang: str, width_in: float) -> list[str]:
+    """The footnote naming the documents behind a chart, wrapped to the figure's width (at most 4 lines)."""
     src = ds.sources.set_index("id")
-    parts = []
-    for sid in dict.fromkeys(s for s in source_ids if s):
-        row = src.loc[sid]
-        parts.append(f"{row['publisher']}: {row['title']}")
-    text = f"{t('sources', lang)}: " + "; ".join(parts) if parts else ""
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 125)[:5]), fontsize=6.5, color="#333333",
-             va="bottom", ha="left")
+    titles = [src.loc[sid, "title"] for sid in dict.fromkeys(s for s in source_ids if s)]
+    if not titles:
+        return []
+    width = int(width_in * _FOOTNOTE_CHARS)
+    lines = textwrap.wrap(f"{t('sources', lang)}: " + "; ".join(titles), width)
+    if len(lines) > 4:
+        lines = lines[:4]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return lines
+
+
+def _new_figure(width: float, height: float, footnote: list[str]):
+    """A figure of ``height`` inches for the chart plus room for the footnote under it.
+
+    The chart lives in its own sub-figure (returned second), laid out with constrained layout, so its
+    legend and labels can never run into the footnote.
+    """
+    foot_h = 0.12 + 0.115 * len(footnote) if footnote else 0
+    fig = Figure(figsize=(width, height + foot_h), layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.06, w_pad=0.06)
+    if not footnote:
+        return fig, fig
+    panel, foot = fig.subfigures(2, 1, height_ratios=[height, foot_h])
+    foot.text(0.01, 0.92, "\n".join(footnote), fontsize=6.5, color="#333333", va="top", ha="left")
+    return fig, panel
+
+
+def _integer_axis(axis) -> None:
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+
+
+def _year_axis(ax, lo: float, hi: float, lang: str) -> None:
+    """Whole years only, each labelled once."""
+    span = max(hi - lo, 1)
+    step = 1 if span <= 12 else 2 if span <= 24 else 5
+    ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(step))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
+    ax.set_xlim(lo - 0.5, hi + 0.5)
+    ax.set_xlabel(t("year_end", lang))
+
+
+def _value_formatter(lang: str):
+    return matplotlib.ticker.FuncFormatter(lambda v, _: format_number(v, lang=lang))
+
+
+def _check_indicator(ds: Dataset, indicator: str) -> pd.Series:
+    if indicator not in set(ds.indicators.id):
+        hint = did_you_mean(indicator, ds.indicators.id.tolist())
+        raise ParameterError(f"Unknown indicator {indicator!r}" + (f"; {hint}" if hint else "")
+                             + ": use an id from data/indicators.csv")
+    return ds.indicator(indicator)
 
 
 def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", target_years=(2030, 2045)):
     """Observations, the required path to each target, target markers and the projection at the current pace.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown indicator, or a unit with neither a figure nor a target for it.
 
     Returns
     -------
@@ -54,57 +127,71 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
     """
     labels.check_lang(lang)
     unit_row = ds.find_province(province)
-    meta = ds.indicator(indicator)
+    meta = _check_indicator(ds, indicator)
     obs, tg = series(ds, unit_row.name, indicator, target_years)
-    fig = Figure(figsize=(7.5, 4.2))
-    ax = fig.add_subplot()
-    fig.subplots_adjust(bottom=0.26, top=0.88)
-    name = meta["name_en" if lang == "en" else "name_vi"]
     pname = unit_row["name_en" if lang == "en" else "name"]
+    name = meta["name_en" if lang == "en" else "name_vi"]
+    if not len(obs) and not len(tg):
+        raise ParameterError(f"{pname} has no figure and no target for {indicator!r}: nothing to draw")
+    tg = tg[tg.value.notna()]
+    fig, panel = _new_figure(7.5, 4.6, _source_lines(ds, list(obs.source_id) + list(tg.source_id), lang, 7.5))
+    ax = panel.add_subplot()
     ax.set_title("\n".join(textwrap.wrap(f"{pname}: {name}", 80)), fontsize=10)
-    x = [decimal_year(d) for d in obs.period_end]
+    x = [chart_year(d) for d in obs.period_end]
+    direction = meta["direction"]
     if len(obs):
         ax.plot(x, obs.value, color=OKABE_ITO[0], marker="o", linestyle="-", label=t("observed", lang), zorder=3)
-        ax.annotate(format_number(obs.value.iloc[-1]), (x[-1], obs.value.iloc[-1]), textcoords="offset points",
-                    xytext=(4, 6), fontsize=8)
+        last_period = labels.period_text(obs.period.iloc[-1], obs.period_end.iloc[-1], lang)
+        ax.annotate(f"{format_number(obs.value.iloc[-1], lang=lang)} ({last_period})", (x[-1], obs.value.iloc[-1]),
+                    textcoords="offset points", xytext=(0, 8), fontsize=8, ha="center")
     for i, row in enumerate(tg.itertuples()):
-        goal = row.value
-        tx = target_time(row.year)
+        goal = row.value if direction != "down" or pd.isna(row.value_high) else row.value_high
         color = OKABE_ITO[1 + i % 3]
-        ax.plot([tx], [goal], marker=MARKERS[1 + i % 3], markersize=9, linestyle="none", color=color,
-                label=f"{t('target', lang)} {row.year}: {format_number(goal)}"
-                      + (f"-{format_number(row.value_high)}" if pd.notna(row.value_high) else ""))
-        if len(obs):
-            ax.plot([x[-1], tx], [obs.value.iloc[-1], goal], color=color, linestyle="--", linewidth=1.2)
+        text = target_text(row.comparator, row.value, row.value_high, meta["unit"], lang)
+        ax.plot([row.year], [goal], marker=MARKERS[1 + i % 3], markersize=9, linestyle="none", color=color,
+                label=f"{t('target', lang)} {row.year}: {text}")
+        met = len(obs) and progress.meets(obs.value.iloc[-1], row.comparator, row.value, row.value_high, direction)
+        if len(obs) and not met and row.year > x[-1]:
+            ax.plot([x[-1], row.year], [obs.value.iloc[-1], goal], color=color, linestyle="--", linewidth=1.2,
+                    label=f"{t('required_path', lang)} {row.year}")
     if len(obs) >= 2 and len(tg):
         last = tg.year.max()
-        end = target_time(last)
-        p = progress.project(x[0], obs.value.iloc[0], x[-1], obs.value.iloc[-1], end,
-                             float(tg[tg.year == last].value.iloc[0]), kind=projection_kind(meta["unit"]))
-        if p.value is not None:
-            ax.plot([x[-1], end], [obs.value.iloc[-1], p.value], color=OKABE_ITO[7], linestyle=":",
+        goal = tg[tg.year == last].value.iloc[0]
+        p = progress.project(x[0], obs.value.iloc[0], x[-1], obs.value.iloc[-1], float(last), float(goal),
+                             kind=projection_kind(meta["unit"]))
+        if p.value is not None and last > x[-1]:
+            ax.plot([x[-1], last], [obs.value.iloc[-1], p.value], color=OKABE_ITO[7], linestyle=":",
                     linewidth=1.5, label=t("projection", lang))
-    if unit_row["valid_from"] is not pd.NaT and pd.notna(unit_row["valid_from"]) and len(obs):
-        ax.axvline(decimal_year(unit_row["valid_from"]), color="#999999", linewidth=0.8, linestyle="-.")
-    ax.set_xlabel(t("year", lang))
+    xs = x + [float(y) for y in tg.year]
+    start = unit_row["valid_from"]
+    if pd.notna(start) and len(obs):
+        merge_x = chart_year(start - pd.Timedelta(days=1))
+        ax.axvline(merge_x, color="#999999", linewidth=0.8, linestyle="-.",
+                   label=t("merger", lang, date=start.strftime("%d/%m/%Y")))
+        xs.append(merge_x)
+    _year_axis(ax, min(xs), max(xs), lang)
     ax.set_ylabel(labels.unit(meta["unit"], lang))
-    if meta["direction"] == "down" and meta["unit"] == "rank":
+    if meta["unit"] in ("rank", "count"):
+        _integer_axis(ax.yaxis)
+    if direction == "down" and meta["unit"] == "rank":
         ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: format_number(v) if lang == "vi" else f"{v:g}"))
+    ax.yaxis.set_major_formatter(_value_formatter(lang))
+    ax.margins(y=0.15)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, frameon=False, loc="best")
-    _footnote(fig, ds, list(obs.source_id) + list(tg.source_id), lang)
+    handles, names = ax.get_legend_handles_labels()
+    if handles:
+        panel.legend(handles, names, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 
 def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi", unit: str = "percent",
-                    min_shared: int = 2):
-    """Targets for one year across provinces and the nation, one bar group per indicator (one unit).
+                    min_shared: int = 2, max_panels: int = 4):
+    """Targets for one year, one panel per indicator that several units share, units sorted by their target.
 
-    Only indicators that at least ``min_shared`` of the series (provinces and the nation) target are drawn;
-    when none are shared, every indicator is.
+    Each unit's target is a dot (a range is a line between its two ends), its marker the kind of document
+    that set it; the national target of Resolution 57 is a dashed line. Only indicators of ``unit`` that
+    at least ``min_shared`` series (units and the nation) target are drawn, the most shared first (at most
+    ``max_panels``); when none are shared, every indicator is.
     """
     labels.check_lang(lang)
     slugs = [ds.find_province(p).name for p in provinces]
@@ -116,29 +203,58 @@ def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: s
     shared = tg.groupby("indicator").province_slug.nunique()
     if (shared >= min_shared).any():
         shared = shared[shared >= min_shared]
-    tg = tg[tg.indicator.isin(shared.index)]
-    order = [s for s in slugs if s in set(tg.province_slug)] + ([nat.slug] if nat.slug in set(tg.province_slug) else [])
-    inds = sorted(tg.indicator.unique(), key=lambda i: (-shared[i], i))
-    fig = Figure(figsize=(8, 0.55 * max(len(inds), 2) * max(len(order), 1) / 2 + 1.8))
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.42, bottom=0.2, top=0.9)
-    h = 0.8 / max(len(order), 1)
+    inds = sorted(shared.index, key=lambda i: (-shared[i], i))[:max_panels]
     names = ds.provinces.set_index("slug")["name_en" if lang == "en" else "name"]
-    for k, slug in enumerate(order):
-        sub = tg[tg.province_slug == slug].set_index("indicator")
-        ys = [i + k * h for i, ind_id in enumerate(inds) if ind_id in sub.index]
-        vals = [sub.loc[ind_id, "value"] for ind_id in inds if ind_id in sub.index]
-        label = t("national", lang) if slug == nat.slug else names[slug]
-        ax.barh(ys, vals, height=h, color=OKABE_ITO[k % 8], hatch=HATCHES[k % 8], edgecolor="white", label=label)
-        for y, v in zip(ys, vals):
-            ax.text(v, y, " " + format_number(v), va="center", fontsize=7)
-    ax.set_yticks([i + h * (len(order) - 1) / 2 for i in range(len(inds))])
-    ax.set_yticklabels(["\n".join(textwrap.wrap(ind.loc[i, "name_en" if lang == "en" else "name_vi"], 45)) for i in inds], fontsize=7.5)
-    ax.invert_yaxis()
-    ax.set_xlabel(labels.unit(unit, lang))
-    ax.set_title(t("compare_title", lang, year=year), fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    _footnote(fig, ds, tg.source_id, lang)
+    rows = [tg[(tg.indicator == i) & (tg.province_slug != nat.slug)] for i in inds]
+    heights = [max(len(r), 1) for r in rows]
+    fig, panel = _new_figure(8, 0.26 * sum(heights) + 1.0 * max(len(inds), 1) + 1.6,
+                             _source_lines(ds, tg[tg.indicator.isin(inds)].source_id, lang, 8))
+    panel.suptitle(t("compare_title", lang, year=year), fontsize=11)
+    if not inds:
+        ax = panel.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, t("no_data", lang), ha="center", va="center")
+        return fig
+    axes = panel.subplots(len(inds), 1, gridspec_kw={"height_ratios": heights}, squeeze=False)[:, 0]
+    used = {}
+    for ax, indicator, sub in zip(axes, inds, rows):
+        meta = ind.loc[indicator]
+        down = meta["direction"] == "down"
+        sub = sub.assign(_mid=sub.value.where(sub.value_high.isna(), (sub.value + sub.value_high) / 2))
+        sub = sub.sort_values(["_mid", "province_slug"], ascending=[down, True])
+        for k, r in enumerate(sub.itertuples()):
+            y = len(sub) - 1 - k
+            mk = INSTRUMENT_MARKERS.get(r.instrument, "o")
+            used[r.instrument] = mk
+            if pd.notna(r.value_high):
+                ax.plot([r.value, r.value_high], [y, y], color=OKABE_ITO[0], linewidth=3, solid_capstyle="butt")
+                ax.plot([r.value, r.value_high], [y, y], linestyle="none", marker=mk, color=OKABE_ITO[0], markersize=6)
+            else:
+                ax.plot([r.value], [y], linestyle="none", marker=mk, color=OKABE_ITO[0], markersize=6)
+            end = r.value if pd.isna(r.value_high) else r.value_high
+            ax.annotate(target_text(r.comparator, r.value, r.value_high, unit, lang) + (" *" if r.inherited_from else ""),
+                        (end, y), textcoords="offset points", xytext=(6, 0), va="center", fontsize=7.5)
+        ax.set_yticks(range(len(sub)))
+        ax.set_yticklabels([names[s] for s in sub.province_slug][::-1], fontsize=8)
+        ax.set_ylim(-0.7, len(sub) - 0.3)
+        national = tg[(tg.indicator == indicator) & (tg.province_slug == nat.slug)]
+        hi = max([*sub.value, *sub.value_high.dropna(), *national.value, 1.0])
+        if len(national):
+            v = national.value.iloc[0]
+            ax.axvline(v, color=OKABE_ITO[3], linestyle="--", linewidth=1.2)
+            ax.text(v, len(sub) - 0.3, " " + t("national_target", lang, value=target_text(
+                national.comparator.iloc[0], v, national.value_high.iloc[0], unit, lang)),
+                color=OKABE_ITO[3], fontsize=7.5, va="bottom", ha="left")
+        ax.set_xlim(0, hi * 1.25)
+        ax.xaxis.set_major_formatter(_value_formatter(lang))
+        ax.set_title("\n".join(textwrap.wrap(meta["name_en" if lang == "en" else "name_vi"], 90)), fontsize=9,
+                     loc="left", pad=14 if len(national) else 6)
+        ax.grid(axis="x", color="#eeeeee", linewidth=0.6)
+    axes[-1].set_xlabel(labels.unit(unit, lang))
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], linestyle="none", marker=m, color=OKABE_ITO[0], label=labels.instrument(k, lang))
+               for k, m in used.items()]
+    panel.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7.5, frameon=False)
     return fig
 
 
@@ -155,13 +271,14 @@ STATUS_COLOURS = {"achieved": "#009E73", "met": "#009E73", "significant_progress
 def status_overview(ds: Dataset, assessment: pd.DataFrame, lang: str = "vi"):
     """Number of targets by pillar and status, for one province's assessment (see :func:`nq57lib.assess`)."""
     labels.check_lang(lang)
+    if not len(assessment):
+        raise ParameterError("The assessment is empty: there are no targets to summarise")
     pillars = ds.pillars.set_index("id")
     counts = assessment.groupby(["pillar", "status"]).size().unstack(fill_value=0)
     counts = counts.loc[[p for p in pillars.sort_values("order").index if p in counts.index]]
     statuses = [s for s in STATUS_ORDER if s in counts.columns]
-    fig = Figure(figsize=(8, 0.45 * len(counts) + 2.2))
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.3, bottom=0.3, top=0.9)
+    fig, panel = _new_figure(8, 0.4 * len(counts) + 2.4, [])
+    ax = panel.add_subplot()
     left = pd.Series(0, index=counts.index)
     for k, s in enumerate(statuses):
         ax.barh(range(len(counts)), counts[s], left=left, color=STATUS_COLOURS[s], hatch=HATCHES[k % 8],
@@ -171,9 +288,49 @@ def status_overview(ds: Dataset, assessment: pd.DataFrame, lang: str = "vi"):
     ax.set_yticklabels([pillars.loc[p, "name_en" if lang == "en" else "name_vi"] for p in counts.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(t("count", lang))
-    prov = ""
-    if len(assessment):
-        prov = ds.provinces.set_index("slug").loc[assessment["province_slug"].iloc[0], "name_en" if lang == "en" else "name"]
+    _integer_axis(ax.xaxis)
+    prov = ds.provinces.set_index("slug").loc[assessment["province_slug"].iloc[0], "name_en" if lang == "en" else "name"]
     ax.set_title(f"{prov}: {t('status_overview', lang)}", fontsize=10)
-    ax.legend(fontsize=7.5, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.4, -0.15))
+    panel.legend(loc="outside lower center", ncols=3, fontsize=7.5, frameon=False)
     return fig
+
+
+def layout_problems(fig) -> list[str]:
+    """Text that is cut by the figure's edge or overlaps other text, after drawing (empty when clean).
+
+    Every visible text artist counts: titles, tick labels, axis labels, legend entries, annotations and
+    the source footnote.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    axes = [a for a in fig.findobj(matplotlib.axes.Axes)]
+    tick_texts, drawn = set(), set()
+    for ax in axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.majorTicks + axis.minorTicks:
+                tick_texts.update({id(tick.label1), id(tick.label2)})
+            for tick in axis._update_ticks():  # the ticks inside the view: those that are drawn
+                drawn.update({id(tick.label1)} if tick.label1.get_visible() else set())
+                drawn.update({id(tick.label2)} if tick.label2.get_visible() else set())
+    texts = [a for a in fig.findobj(Text) if a.get_visible() and a.get_text().strip()
+             and (id(a) not in tick_texts or id(a) in drawn)]
+    extents = []
+    problems = []
+    for a in texts:
+        e = a.get_window_extent(renderer)
+        if e.x0 < box.x0 - 0.5 or e.y0 < box.y0 - 0.5 or e.x1 > box.x1 + 0.5 or e.y1 > box.y1 + 0.5:
+            problems.append(f"cut by the edge: {a.get_text()[:40]!r}")
+        extents.append((a, e))
+    for i, (a, e) in enumerate(extents):
+        for b, f in extents[i + 1:]:
+            if e.overlaps(f):
+                overlap_w = min(e.x1, f.x1) - max(e.x0, f.x0)
+                overlap_h = min(e.y1, f.y1) - max(e.y0, f.y0)
+                if overlap_w > 1 and overlap_h > 1:
+                    problems.append(f"overlap: {a.get_text()[:30]!r} and {b.get_text()[:30]!r}")
+    return problems

@@ -39,11 +39,11 @@ STATUSES = {
     "decreasing": ("Suy giảm", "Decreasing"),
     "moderate_movement_away": ("Đi ngược nhẹ", "Moderate movement away"),
     "significant_movement_away": ("Đi ngược rõ rệt", "Significant movement away"),
-    "insufficient_data": ("Chưa đủ dữ liệu", "Insufficient data"),
+    "insufficient_data": ("Chưa đủ số liệu để tính xu hướng", "Not enough figures for a trend"),
     "not_assessable": ("Không đánh giá được", "Not assessable"),
     "met": ("Đã hoàn thành", "Met"),
     "not_yet": ("Chưa hoàn thành", "Not yet"),
-    "no_data": ("Chưa có số liệu", "No data"),
+    "no_data": ("Chưa có số liệu", "No figure yet"),
 }
 
 
@@ -71,11 +71,14 @@ def meets(value: float, comparator: str | None, target: float, target_high: floa
           direction: str = "up") -> bool:
     """Whether ``value`` satisfies a target written as ``comparator target``.
 
-    "=" means the stated level is reached (at least it for ``up``, at most it for ``down``); "between"
-    means inside [target, target_high].
+    "=" means the stated level is reached (at least it for ``up``, at most it for ``down``). "between"
+    (a range such as "khoảng 9-10%") is met inside [target, target_high] and beyond it on the good side:
+    above the range of an ``up`` indicator, below the range of a ``down`` one.
 
     >>> meets(80.0, ">", 80), meets(80.0, ">=", 80), meets(9.5, "between", 9, 10), meets(40, "<=", 50)
     (False, True, True, True)
+    >>> meets(12, "between", 9, 10), meets(8, "between", 9, 10), meets(8, "between", 9, 10, "down")
+    (True, False, True)
     """
     if comparator in (None, "", "="):
         comparator = "<=" if direction == "down" else ">="
@@ -88,7 +91,9 @@ def meets(value: float, comparator: str | None, target: float, target_high: floa
     if comparator == "<":
         return value < target
     if comparator == "between":
-        return target <= value <= (target if target_high is None else target_high)
+        if direction == "down":
+            return value <= (target if target_high is None else target_high)
+        return value >= target
     raise ValueError(f"unknown comparator {comparator!r}")
 
 

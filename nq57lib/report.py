@@ -1,11 +1,14 @@
 """Building blocks the notebooks share: parameter checks, headings, narrative and tables.
 
-Everything that comes from a data file is shown as text, never as markup: headings and paragraphs go
-through :func:`html.escape`, tables through pandas (which escapes cell text).
+Everything that comes from a data file is shown as text, never as markup: headings, paragraphs and table
+cells go through :func:`html.escape`; a web address becomes a link only when it is one (``http(s)://``)
+and is escaped inside the ``href`` too.
 """
 from __future__ import annotations
 
 import html
+import math
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,6 +19,11 @@ from .errors import ParameterError
 from .labels import check_lang
 from .numbers import format_number
 from .tables import METHODS, assess, compare, effective_targets, series, target_text
+
+#: the act of the National Assembly that merged 63 provinces into 34 (in force 1 July 2025)
+MERGER_ACT = "Nghị quyết 202/2025/QH15"
+#: beyond this year a projection is not worth a date ("not before 2100")
+HORIZON = 2100
 
 
 class _HTML:
@@ -31,20 +39,32 @@ class _HTML:
         return self.plain
 
 
-_TABLE_STYLE = ("<style>table.nq57 td, table.nq57 th, .jp-RenderedHTMLCommon table.nq57 td, "
-                ".jp-RenderedHTMLCommon table.nq57 th {text-align: left; vertical-align: top}</style>")
+_TABLE_STYLE = ("<style>table.nq57 {border-collapse: collapse} table.nq57 td, table.nq57 th, "
+                ".jp-RenderedHTMLCommon table.nq57 td, .jp-RenderedHTMLCommon table.nq57 th "
+                "{text-align: left; vertical-align: top; padding: 0.25em 0.5em; border-bottom: 1px solid #ddd}</style>")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
-def _lower_first(text: str) -> str:
-    """'Tỷ trọng kinh tế số trong GDP/GRDP' -> 'tỷ trọng kinh tế số trong GDP/GRDP' (acronyms kept)."""
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
+def _cell(value, link: bool = False, lang: str | None = None) -> str:
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    attr = f' lang="{lang}"' if lang and text else ""
+    if link and _URL.fullmatch(text):
+        return f'<td><a href="{html.escape(text, quote=True)}" rel="noopener noreferrer">{html.escape(text)}</a></td>'
+    return f"<td{attr}>{html.escape(text)}</td>"
 
 
-def table(df: pd.DataFrame) -> _HTML:
-    """A table for display: no index column, nothing truncated, every cell escaped, text left-aligned."""
-    markup = _TABLE_STYLE + df.to_html(index=False, escape=True, na_rep="", border=0, classes="nq57")
+def table(df: pd.DataFrame, links=(), vietnamese=()) -> _HTML:
+    """A table for display: no index column, nothing truncated, every cell escaped, text left-aligned.
+
+    ``links`` names columns whose web addresses become links; ``vietnamese`` names columns of text quoted
+    from Vietnamese sources (marked ``lang="vi"``).
+    """
+    cols = list(df.columns)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(_cell(v, c in links, "vi" if c in vietnamese else None)
+                                    for c, v in zip(cols, row)) + "</tr>"
+                   for row in df.itertuples(index=False, name=None))
+    markup = f'{_TABLE_STYLE}<table class="nq57"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
         plain = df.to_string(index=False)
     return _HTML(markup, plain)
@@ -61,6 +81,24 @@ def para(text: str) -> _HTML:
 def bullets(items: list[str]) -> _HTML:
     inner = "".join(f"<li>{html.escape(i)}</li>" for i in items)
     return _HTML(f"<ul>{inner}</ul>", "\n".join(f"- {i}" for i in items))
+
+
+def section(title: str | None, content, level: int = 2, **table_options) -> _HTML | None:
+    """A heading with its table (a DataFrame), list (of str) or paragraph (str); None when there is
+    nothing to show, so that a report never shows an empty heading or a header-only table.
+    Without a title: the content alone."""
+    if content is None or (hasattr(content, "__len__") and len(content) == 0):
+        return None
+    if isinstance(content, pd.DataFrame):
+        body = table(content, **table_options)
+    elif isinstance(content, str):
+        body = para(content)
+    else:
+        body = bullets(list(content))
+    if not title:
+        return body
+    head = heading(title, level)
+    return _HTML(head.markup + body.markup, head.plain + "\n" + body.plain)
 
 
 @dataclass
@@ -82,8 +120,89 @@ class Context:
     def pname(self, row: pd.Series) -> str:
         return row["name_en" if self.lang == "en" else "name"]
 
+    def uname(self, slug: str) -> str:
+        """A unit's name from its slug, in the report's language."""
+        return self.ds.provinces.set_index("slug").loc[slug, "name_en" if self.lang == "en" else "name"]
+
     def iname(self, indicator: str) -> str:
         return self.ds.indicator(indicator)["name_en" if self.lang == "en" else "name_vi"]
+
+    def period(self, period, period_end=None) -> str:
+        return labels.period_text(period, period_end, self.lang)
+
+    def note(self, row) -> str:
+        """A row's note in the report's language ('' when there is none in that language)."""
+        note = row.get("note_en", "") if self.lang == "en" else row.get("note", "")
+        return "" if note is None or (isinstance(note, float) and math.isnan(note)) else str(note)
+
+    def date(self, ts) -> str:
+        return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%d/%m/%Y")
+
+
+# ------------------------------------------------------------------ parameters
+
+def target_years_param(value) -> list[int]:
+    """``target_years`` as a list of years: accepts 2030, "2030", "2030, 2045", [2030, "2045"].
+
+    >>> target_years_param("2030, 2045"), target_years_param(2045), target_years_param(["2030"])
+    ([2030, 2045], [2045], [2030])
+    """
+    items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",") \
+        if isinstance(value, str) else [value]
+    years = []
+    for item in items:
+        text = str(item).strip()
+        if isinstance(item, bool) or not re.fullmatch(r"\d{4}", text):
+            raise ParameterError(f"target_years {value!r}: {item!r} is not a year; write years such as [2030, 2045] or \"2030, 2045\"")
+        years.append(int(text))
+    if not years:
+        raise ParameterError("target_years is empty: give at least one year, e.g. [2030, 2045]")
+    return years
+
+
+def units_with_targets(ds: Dataset) -> list[str]:
+    """Names of the units in force (not the nation) that have targets of their own or inherited."""
+    t = effective_targets(ds)
+    in_force = ds.provinces[ds.provinces.valid_to.isna() & (ds.provinces.level == "province")]
+    return [r.name for r in in_force.itertuples() if r.slug in set(t.province_slug)]
+
+
+def check_parameters(ds: Dataset, params: dict) -> dict:
+    """Check the parameters a notebook or reports.yaml gives, by name; return them normalised.
+
+    Known names: ``lang``, ``province``, ``provinces`` (a list, one name, or "all": every unit with
+    targets), ``year``, ``target_years``, ``method``, ``data_dir``. Raises :class:`ParameterError` with one
+    line saying what to change.
+    """
+    out = dict(params)
+    if "lang" in out:
+        check_lang(out["lang"])
+    if "method" in out and out["method"] not in METHODS:
+        raise ParameterError(f"Unknown method {out['method']!r}: use one of {', '.join(METHODS)}")
+    if "province" in out:
+        ds.find_province(str(out["province"]))
+    if "provinces" in out:
+        provinces = out["provinces"]
+        if provinces == "all":
+            provinces = units_with_targets(ds)
+        elif isinstance(provinces, str):
+            provinces = [provinces]
+        if not provinces:
+            raise ParameterError("The list of provinces is empty: give at least one, e.g. provinces=['Lai Châu', 'Lào Cai'], or 'all'")
+        for p in provinces:
+            ds.find_province(str(p))
+        out["provinces"] = list(provinces)
+    if "year" in out:
+        years = sorted(set(ds.targets.year))
+        if out["year"] not in years:
+            raise ParameterError(f"No targets for the year {out['year']!r}: use one of {', '.join(map(str, years))}")
+    if "target_years" in out:
+        out["target_years"] = target_years_param(out["target_years"])
+        first = ds.observations.period_end.min().year
+        for y in out["target_years"]:
+            if y < first or y > 2050:
+                raise ParameterError(f"Target year {y!r} is outside the data ({first}-2050): use e.g. [2030, 2045]")
+    return out
 
 
 def start(notebook: str, **params) -> Context:
@@ -91,74 +210,76 @@ def start(notebook: str, **params) -> Context:
 
     ``notebook`` is "overview", "compare" or "trajectories".
     """
-    lang = params.get("lang", "vi")
-    check_lang(lang)
+    if notebook not in ("overview", "compare", "trajectories"):
+        raise ParameterError(f"Unknown notebook {notebook!r}")
+    check_lang(params.get("lang", "vi"))
     ds = load(params.get("data_dir"))
-    ctx = Context(ds=ds, lang=lang, params=params)
+    if notebook == "compare" and "provinces" not in params:
+        params["provinces"] = []
+    params = check_parameters(ds, params)
+    ctx = Context(ds=ds, lang=params.get("lang", "vi"), params=params)
     if notebook == "compare":
-        provinces = params.get("provinces")
-        if isinstance(provinces, str):
-            provinces = [provinces]
-        if not provinces:
-            raise ParameterError("The list of provinces is empty: give at least one, e.g. provinces=['Lai Châu', 'Lào Cai']")
-        ctx.provinces = [ds.find_province(p) for p in provinces]
-        year = params.get("year", 2030)
-        years = sorted(set(ds.targets.year))
-        if year not in years:
-            raise ParameterError(f"No targets for the year {year!r}: use one of {', '.join(map(str, years))}")
+        ctx.provinces = [ds.find_province(p) for p in params["provinces"]]
     elif notebook == "trajectories":
         ctx.province = ds.find_province(params.get("province", ""))
-        method = params.get("method", "eurostat")
-        if method not in METHODS:
-            raise ParameterError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}")
-        years = params.get("target_years", [2030, 2045])
-        if not years:
-            raise ParameterError("target_years is empty: give at least one year, e.g. [2030, 2045]")
-        first = ds.observations.period_end.min().year
-        for y in years:
-            if not isinstance(y, int) or y < first or y > 2050:
-                raise ParameterError(f"Target year {y!r} is outside the data ({first}-2050): use e.g. [2030, 2045]")
-    elif notebook != "overview":
-        raise ParameterError(f"Unknown notebook {notebook!r}")
     return ctx
 
 
 # ------------------------------------------------------------------ narrative
 
+def _pace_unit(unit: str, ctx: Context) -> str:
+    if unit == "percent":
+        return ctx.tr("điểm %/năm", "points a year")
+    return ctx.tr(f"{labels.unit(unit, 'vi')}/năm", f"{labels.unit(unit, 'en')} a year")
+
+
+def _present(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
 def explain(row, ctx: Context) -> str:
     """One assessment row in the words provincial planners use."""
-    unit = row["unit"]
-    pts = ctx.tr("điểm %/năm", "points a year") if unit == "percent" else ctx.tr(f"{labels.unit(unit, 'vi')}/năm", f"{labels.unit(unit, 'en')} a year")
-    s = row["status"]
-    if s in ("met", "not_yet", "no_data"):
+    unit, s = row["unit"], row["status"]
+    pts = _pace_unit(unit, ctx)
+    if row["unit"] == "milestone":
         return {"met": ctx.tr("Đã hoàn thành theo báo cáo.", "Reported done."),
                 "not_yet": ctx.tr("Báo cáo cho biết chưa hoàn thành.", "Reported not yet done."),
                 "no_data": ctx.tr("Chưa có báo cáo về mốc này.", "No report on this milestone yet.")}[s]
-    if s == "insufficient_data" and not row["n_obs"]:
+    if s == "no_data":
         return ctx.tr("Chưa có số liệu: cần đo chỉ tiêu này.", "No figure yet: this indicator needs measuring.")
-    latest = ctx.tr(f"Số liệu mới nhất {ctx.num(row['latest'])} ({row['latest_period']})",
-                    f"Latest figure {ctx.num(row['latest'])} ({row['latest_period']})")
+    latest = ctx.tr(f"Số liệu mới nhất {ctx.num(row['latest'])} ({ctx.period(row['latest_period'], row['latest_date'])})",
+                    f"Latest figure {ctx.num(row['latest'])} ({ctx.period(row['latest_period'], row['latest_date'])})")
     if s == "achieved":
+        beyond = row["comparator"] == "between" and _present(row["target_high"]) and (
+            row["latest"] > row["target_high"] if row["direction"] != "down" else row["latest"] < row["target"])
+        if beyond:
+            side = ctx.tr("vượt trên", "above") if row["direction"] != "down" else ctx.tr("thấp hơn", "below")
+            return latest + ctx.tr(f": đã đạt ({side} khoảng mục tiêu).", f": target met ({side} the range).")
         return latest + ctx.tr(": đã đạt chỉ tiêu.", ": target already met.")
     if s == "not_achieved":
         return latest + ctx.tr(f": đã quá năm {row['year']} mà chưa đạt.", f": the year {row['year']} has passed without the target met.")
     need = row["required_pace"]
     gap = ctx.tr(f"; còn cách chỉ tiêu {ctx.num(abs(row['gap']), 2)}", f"; {ctx.num(abs(row['gap']), 2)} short of the target") \
-        if row["gap"] is not None and not pd.isna(row["gap"]) else ""
+        if _present(row["gap"]) else ""
     verb = ctx.tr("tăng" if (need or 0) >= 0 else "giảm", "rise" if (need or 0) >= 0 else "fall")
     req = ctx.tr(f"; cần {verb} {ctx.num(abs(need), 2)} {pts} để đạt năm {row['year']}",
-                 f"; needs to {verb} {ctx.num(abs(need), 2)} {pts} to reach it by {row['year']}") \
-        if need is not None and not pd.isna(need) else ""
+                 f"; needs to {verb} {ctx.num(abs(need), 2)} {pts} to reach it by {row['year']}") if _present(need) else ""
     if s == "insufficient_data":
         return latest + gap + req + ctx.tr(" (mới có một số liệu, chưa tính được xu hướng).",
                                            " (a single figure: no trend yet).")
-    shown = ctx.tr(f"; tốc độ thực tế {ctx.num(row['actual_pace'], 2)} {pts}", f"; shown pace {ctx.num(row['actual_pace'], 2)} {pts}") \
-        if row["actual_pace"] is not None and not pd.isna(row["actual_pace"]) else ""
+    actual = row["actual_pace"]
+    shown = ctx.tr(f"; tốc độ thực tế {ctx.num(actual, 2)} {pts}", f"; shown pace {ctx.num(actual, 2)} {pts}") \
+        if _present(actual) else ""
     reach = ""
-    if row["year_reached"] is not None and not pd.isna(row["year_reached"]):
+    if _present(row["year_reached"]) and row["year_reached"] <= HORIZON:
         reach = ctx.tr(f"; theo tốc độ này sẽ đạt vào khoảng năm {int(row['year_reached'])}",
                        f"; at this pace reached around {int(row['year_reached'])}")
-    elif row["status"] not in ("not_assessable",):
+    elif _present(row["year_reached"]):
+        times = abs(need / actual) if _present(need) and _present(actual) and actual else None
+        more = ctx.tr(f", cần gấp {ctx.num(times, 1)} lần tốc độ hiện tại", f"; {ctx.num(times, 1)}× the current pace is needed") \
+            if times else ""
+        reach = ctx.tr(f"; theo tốc độ này không đạt trước năm {HORIZON}{more}", f"; at this pace not before {HORIZON}{more}")
+    elif s != "not_assessable":
         reach = ctx.tr("; theo tốc độ này sẽ không đạt", "; not reached at this pace")
     return latest + gap + req + shown + reach + "."
 
@@ -170,25 +291,40 @@ def _cols(ctx, mapping):
 
 
 _ASSESS_COLS = {"name": ("Chỉ tiêu", "Indicator"), "year": ("Năm", "Year"), "target_text": ("Mục tiêu", "Target"),
-                "latest_text": ("Số liệu mới nhất", "Latest"), "status_text": ("Đánh giá", "Status"),
-                "explain": ("Diễn giải", "Explanation")}
+                "set_by": ("Văn bản đặt mục tiêu", "Set by"), "latest_text": ("Số liệu mới nhất", "Latest"),
+                "status_text": ("Đánh giá", "Status"), "explain": ("Diễn giải", "Explanation")}
 
 
 def assessment(ctx: Context, target_years=None, method: str = "eurostat") -> pd.DataFrame:
+    """The unit's assessment for the target years (2025 annual-plan targets are always included)."""
     a = assess(ctx.ds, province=ctx.province.name, method=method)
     if target_years:
-        a = a[a.year.isin(list(target_years) + [2025])]
+        a = a[a.year.isin(list(target_years_param(target_years)) + [2025])]
     return a.reset_index(drop=True)
+
+
+def _set_by(row, ctx: Context, others: pd.DataFrame) -> str:
+    text = labels.instrument(row["instrument"], ctx.lang)
+    if row["also_set_by"]:
+        alt = others[(others.province_slug == row["province_slug"]) & (others.indicator == row["indicator"])
+                     & (others.year == row["year"]) & ~others.chosen]
+        also = [f"{target_text(r.comparator, r.value, r.value_high, row['unit'], ctx.lang)} "
+                f"({labels.instrument(r.instrument, ctx.lang)})" for r in alt.itertuples()]
+        text += ctx.tr("; văn bản khác: ", "; also set by: ") + "; ".join(also)
+    return text
 
 
 def assessment_table(a: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """An assessment (from :func:`assessment`) as users read it."""
+    others = effective_targets(ctx.ds, chosen_only=False)
     out = pd.DataFrame({
         "name": a["name_en" if ctx.lang == "en" else "name_vi"],
         "year": a["year"].astype(str),
         "target_text": [target_text(c, v, h, u, ctx.lang) for c, v, h, u in
                         zip(a["comparator"], a["target"], a["target_high"], a["unit"])],
-        "latest_text": [("–" if pd.isna(v) else f"{ctx.num(v)} ({p})") for v, p in zip(a["latest"], a["latest_period"])],
+        "set_by": [_set_by(r, ctx, others) for r in a.to_dict("records")],
+        "latest_text": [("–" if pd.isna(v) else f"{ctx.num(v)} ({ctx.period(p, d)})")
+                        for v, p, d in zip(a["latest"], a["latest_period"], a["latest_date"])],
         "status_text": a["status"].map(lambda s: progress.status_label(s, ctx.lang)),
         "explain": [explain(r, ctx) for r in a.to_dict("records")],
     })
@@ -208,34 +344,57 @@ def pillar_names(ctx: Context) -> list[tuple[str, str]]:
     return list(zip(p.id, p["name_en" if ctx.lang == "en" else "name_vi"]))
 
 
-def observation_table(obs: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    return pd.DataFrame({
-        ctx.tr("Chỉ tiêu", "Indicator"): obs.indicator.map(ctx.iname),
-        ctx.tr("Kỳ", "Period"): obs.period.values,
-        ctx.tr("Giá trị", "Value"): [ctx.num(v) for v in obs.value],
-    }).reset_index(drop=True)
+def observation_table(obs: pd.DataFrame, ctx: Context, unit_column: bool = False) -> pd.DataFrame:
+    data = {}
+    if unit_column:
+        data[ctx.tr("Đơn vị", "Unit")] = [ctx.uname(s) for s in obs.province_slug]
+    data[ctx.tr("Chỉ tiêu", "Indicator")] = [ctx.iname(i) for i in obs.indicator]
+    data[ctx.tr("Kỳ", "Period")] = [ctx.period(p, d) for p, d in zip(obs.period, obs.period_end)]
+    data[ctx.tr("Giá trị", "Value")] = [ctx.num(v) for v in obs.value]
+    return pd.DataFrame(data).reset_index(drop=True)
+
+
+def _doc(ctx: Context, src: pd.DataFrame, sid: str) -> str:
+    s = src.loc[sid]
+    when = ctx.date(s["published"])
+    return s["title"] + (f" ({when})" if when else "")
+
+
+EVIDENCE_QUOTE = ("Trích dẫn nguyên văn hoặc ghi chú", "Quote (Vietnamese, as the source wrote it) or note")
 
 
 def evidence(ctx: Context, slug: str) -> pd.DataFrame:
     """Every figure for one unit with its quote and its document: the source of each number shown."""
     ds = ctx.ds
     src = ds.sources.set_index("id")
-    t = effective_targets(ds)
+    t = effective_targets(ds, chosen_only=False)
     t = t[t.province_slug == slug]
     o = ds.observations[ds.observations.province_slug == slug]
     rows = []
-    for r in t.itertuples():
-        rows.append((ctx.iname(r.indicator), ctx.tr(f"Mục tiêu {r.year}", f"Target {r.year}"),
-                     "✓" if pd.isna(r.value) else ctx.num(r.value), r.quote or r.note, r.source_id))
-    for r in o.itertuples():
-        rows.append((ctx.iname(r.indicator), r.period, ctx.num(r.value), r.quote or r.note, r.source_id))
+    for r in t.to_dict("records"):
+        rows.append((ctx.iname(r["indicator"]), ctx.tr(f"Mục tiêu {r['year']}", f"Target {r['year']}"),
+                     "✓" if pd.isna(r["value"]) else target_text(r["comparator"], r["value"], r["value_high"],
+                                                                ds.indicator(r["indicator"])["unit"], ctx.lang),
+                     r["quote"] or ctx.note(r), r["source_id"]))
+    for r in o.to_dict("records"):
+        rows.append((ctx.iname(r["indicator"]), ctx.period(r["period"], r["period_end"]), ctx.num(r["value"]),
+                     r["quote"] or ctx.note(r), r["source_id"]))
     out = pd.DataFrame(rows, columns=["i", "k", "v", "q", "s"])
-    out["doc"] = [f"{src.loc[s, 'publisher']}: {src.loc[s, 'title']}" + (f" ({src.loc[s, 'url']})" if src.loc[s, "url"] else "")
-                  for s in out.s]
+    out["doc"] = [_doc(ctx, src, s) for s in out.s]
+    out["kind"] = [labels.instrument(src.loc[s, "instrument"], ctx.lang) for s in out.s]
+    out["url"] = [src.loc[s, "url"] for s in out.s]
     out = out.drop(columns="s")
     out.columns = [ctx.tr("Chỉ tiêu", "Indicator"), ctx.tr("Kỳ/mục tiêu", "Period/target"), ctx.tr("Giá trị", "Value"),
-                   ctx.tr("Trích dẫn hoặc ghi chú", "Quote or note"), ctx.tr("Văn bản nguồn", "Source document")]
+                   ctx.tr(*EVIDENCE_QUOTE), ctx.tr("Văn bản nguồn", "Source document"),
+                   ctx.tr("Loại văn bản", "Kind of document"), ctx.tr("Địa chỉ", "Link")]
     return out
+
+
+def evidence_table(ctx: Context, slug: str) -> _HTML | None:
+    """The evidence of one unit as a displayed table: links clickable, quotes marked as Vietnamese."""
+    e = evidence(ctx, slug)
+    return section(ctx.tr("Nguồn của từng con số", "The source of every figure"), e,
+                   links=(ctx.tr("Địa chỉ", "Link"),), vietnamese=(ctx.tr(*EVIDENCE_QUOTE),))
 
 
 def compare_table(ctx: Context, year: int) -> pd.DataFrame:
@@ -276,6 +435,13 @@ def compare_narrative(ctx: Context, year: int) -> list[str]:
     return out
 
 
+def _lower_first(text: str) -> str:
+    """'Tỷ trọng kinh tế số trong GDP/GRDP' -> 'tỷ trọng kinh tế số trong GDP/GRDP' (acronyms kept)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def figure(fig, alt: str = ""):
     """A chart for display in a notebook and in the HTML report (PNG; nbval compares the table beside it)."""
     from IPython.display import Image
@@ -285,24 +451,69 @@ def figure(fig, alt: str = ""):
 
 
 def summary(a: pd.DataFrame, ctx: Context) -> str:
-    """A one-paragraph summary of one unit's assessment."""
+    """A one-paragraph summary of one unit's assessment: what is known and what is not."""
+    name = ctx.pname(ctx.province)
     n = len(a)
     if n == 0:
-        return ctx.tr(f"Dữ liệu chưa ghi nhận chỉ tiêu nào của {ctx.pname(ctx.province)}; dưới đây là các số liệu đã được báo cáo.",
-                      f"No targets are recorded for {ctx.pname(ctx.province)}; the figures reported for it are below.")
+        o = ctx.ds.observations[ctx.ds.observations.province_slug == ctx.province.name]
+        if not len(o):
+            return ctx.tr(f"Dữ liệu chưa có chỉ tiêu hay số liệu nào của {name}.",
+                          f"The data holds no target and no figure for {name} yet.")
+        inds = list(dict.fromkeys(ctx.iname(i) for i in o.indicator))
+        shown = "; ".join(inds[:3]) + (ctx.tr(f" và {len(inds) - 3} chỉ tiêu khác", f" and {len(inds) - 3} more") if len(inds) > 3 else "")
+        return ctx.tr(f"Dữ liệu chưa ghi nhận chỉ tiêu nào do {name} đặt ra, nên chưa đánh giá được tiến độ; "
+                      f"có {len(o)} số liệu đã báo cáo ({shown}), trình bày dưới đây.",
+                      f"No targets set by {name} are recorded, so progress cannot be assessed; "
+                      f"{len(o)} reported figures ({shown}) are shown below.")
     by_year = a.groupby("year").size()
     years = ", ".join(f"{c} {ctx.tr('chỉ tiêu năm', 'for')} {y}" for y, c in by_year.items())
     done = int(a.status.isin(["achieved", "met"]).sum())
-    no_obs = int(((a.n_obs == 0)).sum())
-    inherited = a["inherited_from"].dropna().unique().tolist()
+    no_fig = int((a.status == "no_data").sum())
     text = ctx.tr(
-        f"{ctx.pname(ctx.province)} có {n} chỉ tiêu ({years}). Đã đạt hoặc hoàn thành: {done}. "
-        f"Chưa có số liệu nào: {no_obs}.",
-        f"{ctx.pname(ctx.province)} has {n} targets ({years}). Met or done: {done}. With no figure yet: {no_obs}.")
+        f"{name} có {n} chỉ tiêu ({years}). Đã đạt hoặc hoàn thành: {done}. "
+        f"{progress.status_label('no_data', 'vi')}: {no_fig}.",
+        f"{name} has {n} targets ({years}). Met or done: {done}. {progress.status_label('no_data', 'en')}: {no_fig}.")
+    inherited = a["inherited_from"].dropna().unique().tolist()
     if inherited:
-        text += " " + ctx.tr(f"Các chỉ tiêu đánh dấu * do {', '.join(inherited)} đặt ra trước sáp nhập và được kế thừa.",
-                             f"Targets marked * were set by {', '.join(inherited)} before the merger and are carried over.")
+        names = ", ".join(ctx.uname(ctx.ds.find_province(i).name) for i in inherited)
+        text += " " + ctx.tr(f"Các chỉ tiêu đánh dấu * do {names} đặt ra trước sáp nhập và được kế thừa.",
+                             f"Targets marked * were set by {names} before the merger and are carried over.")
     return text
+
+
+def merger_text(ctx: Context) -> str:
+    """What merged into what and when, for a merged unit or a former one ('' for other units)."""
+    p = ctx.ds.provinces
+    me = ctx.province
+    olds = p[p.successor.fillna("") == me.name]
+    if len(olds):
+        when = ctx.date(me["valid_from"]) or "1/7/2025"
+        parts = ", ".join(ctx.pname(r) for _, r in olds.iterrows())
+        return ctx.tr(f"{ctx.pname(me)} được thành lập ngày {when} từ {parts} ({MERGER_ACT} của Quốc hội). "
+                      "Số liệu các tỉnh cũ báo cáo trước sáp nhập được trình bày riêng ở mục «Trước sáp nhập», "
+                      "không gộp vào xu hướng của tỉnh mới.",
+                      f"{ctx.pname(me)} was formed on {when} from {parts} (National Assembly {MERGER_ACT}). "
+                      "Figures the former provinces reported before the merger are shown separately under "
+                      "\"Before the merger\", not mixed into the new unit's trend.")
+    if isinstance(me["successor"], str) and me["successor"]:
+        new = p.set_index("slug").loc[me["successor"]]
+        partners = [ctx.pname(r) for _, r in p[(p.successor == me["successor"]) & (p.slug != me.name)].iterrows()]
+        with_ = ctx.tr(f" cùng {', '.join(partners)}", f" with {', '.join(partners)}") if partners else ""
+        return ctx.tr(f"{ctx.pname(me)} tồn tại đến ngày {ctx.date(me['valid_to'])}; từ {ctx.date(new['valid_from'])} "
+                      f"đã sáp nhập{with_} thành {new['name']} ({MERGER_ACT}).",
+                      f"{ctx.pname(me)} existed until {ctx.date(me['valid_to'])}; on {ctx.date(new['valid_from'])} it merged"
+                      f"{with_} into {new['name_en']} (National Assembly {MERGER_ACT}).")
+    return ""
+
+
+def before_merger(ctx: Context) -> pd.DataFrame:
+    """For a merged unit: each former province's latest figure per indicator, reported before the merger."""
+    p = ctx.ds.provinces
+    olds = p[p.successor.fillna("") == ctx.province.name].slug
+    o = ctx.ds.observations[ctx.ds.observations.province_slug.isin(set(olds))]
+    latest = o.sort_values("period_end").groupby(["province_slug", "indicator"], sort=False).tail(1)
+    latest = latest.sort_values(["province_slug", "indicator"])
+    return observation_table(latest, ctx, unit_column=True)
 
 
 def charted_indicators(a: pd.DataFrame) -> list[str]:
@@ -313,9 +524,9 @@ def charted_indicators(a: pd.DataFrame) -> list[str]:
 
 def chart_data(ctx: Context, indicator: str, target_years) -> pd.DataFrame:
     """The figures a trajectory chart draws, as a table (the part nbval compares)."""
-    o, t = series(ctx.ds, ctx.province.name, indicator, target_years)
+    o, t = series(ctx.ds, ctx.province.name, indicator, target_years_param(target_years))
     unit = ctx.ds.indicator(indicator)["unit"]
-    rows = [(r.period, ctx.tr("Số liệu", "Reported"), ctx.num(r.value)) for r in o.itertuples()]
+    rows = [(ctx.period(r.period, r.period_end), ctx.tr("Số liệu", "Reported"), ctx.num(r.value)) for r in o.itertuples()]
     rows += [(str(r.year), ctx.tr("Mục tiêu", "Target"), target_text(r.comparator, r.value, r.value_high, unit, ctx.lang))
              for r in t.itertuples()]
     return pd.DataFrame(rows, columns=[ctx.tr("Kỳ", "Period"), ctx.tr("Loại", "Kind"), ctx.tr("Giá trị", "Value")])
@@ -329,8 +540,8 @@ def other_figures(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
 
 
 def missing(a: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Targets without any figure yet: what to measure next."""
-    m = a[(a.n_obs == 0)]
+    """Targets without any figure yet (status ``no_data``): what to measure next."""
+    m = a[a.status == "no_data"]
     return pd.DataFrame({ctx.tr("Chỉ tiêu", "Indicator"): m["name_en" if ctx.lang == "en" else "name_vi"].values,
                          ctx.tr("Năm", "Year"): m.year.astype(str).values,
                          ctx.tr("Mục tiêu", "Target"): [target_text(c, v, h, u, ctx.lang) for c, v, h, u in
@@ -345,14 +556,12 @@ def units_table(ctx: Context) -> pd.DataFrame:
     nt = t[t.inherited_from.isna()].groupby("province_slug").size()
     no = ds.observations.groupby("province_slug").size()
     p = ds.provinces[ds.provinces.slug.isin(set(nt.index) | set(no.index))]
-    fmt = lambda d: "" if pd.isna(d) else d.strftime("%d/%m/%Y")  # noqa: E731
-    names = ds.provinces.set_index("slug")["name_en" if ctx.lang == "en" else "name"]
     return pd.DataFrame({
         ctx.tr("Đơn vị", "Unit"): p["name_en" if ctx.lang == "en" else "name"].values,
         ctx.tr("Mã", "Code"): p.code.values,
-        ctx.tr("Hiệu lực từ", "Valid from"): p.valid_from.map(fmt).values,
-        ctx.tr("Hiệu lực đến", "Valid to"): p.valid_to.map(fmt).values,
-        ctx.tr("Sáp nhập vào", "Merged into"): [names.get(s, "") if s else "" for s in p.successor.fillna("")],
+        ctx.tr("Hiệu lực từ", "Valid from"): p.valid_from.map(ctx.date).values,
+        ctx.tr("Hiệu lực đến", "Valid to"): p.valid_to.map(ctx.date).values,
+        ctx.tr("Sáp nhập vào", "Merged into"): [ctx.uname(s) if s else "" for s in p.successor.fillna("")],
         ctx.tr("Chỉ tiêu", "Targets"): [int(nt.get(s, 0)) for s in p.slug],
         ctx.tr("Số liệu", "Figures"): [int(no.get(s, 0)) for s in p.slug],
     })
@@ -374,25 +583,26 @@ def coverage_matrix(ctx: Context) -> pd.DataFrame:
     ds = ctx.ds
     t = effective_targets(ds)
     slugs = list(dict.fromkeys(t[t.inherited_from.isna()].province_slug))
-    names = ds.provinces.set_index("slug")["name_en" if ctx.lang == "en" else "name"]
     inds = ds.indicators[ds.indicators.id.isin(set(t.indicator))].sort_values(["pillar", "id"])
     tk, ok = set(zip(t.province_slug, t.indicator)), set(zip(ds.observations.province_slug, ds.observations.indicator))
     letter_t, letter_o = ctx.tr("M", "T"), ctx.tr("S", "F")
     data = {ctx.tr("Chỉ tiêu", "Indicator"): inds["name_en" if ctx.lang == "en" else "name_vi"].values}
     for s in slugs:
-        data[names[s]] = ["+".join(x for x, ok_ in ((letter_t, (s, i) in tk), (letter_o, (s, i) in ok)) if ok_)
-                          for i in inds.id]
+        data[ctx.uname(s)] = ["+".join(x for x, ok_ in ((letter_t, (s, i) in tk), (letter_o, (s, i) in ok)) if ok_)
+                              for i in inds.id]
     return pd.DataFrame(data)
 
 
 def sources_table(ctx: Context) -> pd.DataFrame:
+    """The documents behind the figures (those that state at least one), with a link where on the web."""
     ds = ctx.ds
     n = pd.concat([ds.targets.source_id, ds.observations.source_id]).value_counts()
-    s = ds.sources
+    s = ds.sources[ds.sources.id.isin(set(n.index))]
     return pd.DataFrame({
         ctx.tr("Văn bản", "Document"): s.title.values, ctx.tr("Cơ quan, tác giả", "Publisher"): s.publisher.values,
-        ctx.tr("Ngày", "Date"): s.published.map(lambda d: "" if pd.isna(d) else d.strftime("%d/%m/%Y")).values,
-        ctx.tr("Địa chỉ", "Address"): s.url.values, ctx.tr("Số con số", "Figures"): [int(n.get(i, 0)) for i in s.id],
+        ctx.tr("Loại văn bản", "Kind of document"): [labels.instrument(i, ctx.lang) for i in s.instrument],
+        ctx.tr("Ngày", "Date"): s.published.map(ctx.date).values,
+        ctx.tr("Địa chỉ", "Link"): s.url.values, ctx.tr("Số con số", "Figures"): [int(n.get(i, 0)) for i in s.id],
     })
 
 
@@ -400,9 +610,9 @@ def gaps_table(ctx: Context) -> pd.DataFrame:
     """Targets with no figure yet, per unit in force: what to measure next."""
     a = assess(ctx.ds)
     in_force = set(ctx.ds.provinces[ctx.ds.provinces.valid_to.isna()].slug)
-    a = a[(a.n_obs == 0) & (a.unit != "milestone") & a.province_slug.isin(in_force)]
+    a = a[(a.status == "no_data") & (a.unit != "milestone") & a.province_slug.isin(in_force)]
     return pd.DataFrame({
-        ctx.tr("Đơn vị", "Unit"): a.province_slug.map(ctx.ds.provinces.set_index("slug")["name_en" if ctx.lang == "en" else "name"]).values,
+        ctx.tr("Đơn vị", "Unit"): [ctx.uname(s) for s in a.province_slug],
         ctx.tr("Chỉ tiêu", "Indicator"): a["name_en" if ctx.lang == "en" else "name_vi"].values,
         ctx.tr("Năm", "Year"): a.year.astype(str).values,
         ctx.tr("Mục tiêu", "Target"): [target_text(c, v, h, u, ctx.lang) for c, v, h, u in

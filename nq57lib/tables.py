@@ -6,7 +6,7 @@ import math
 import pandas as pd
 
 from . import progress
-from .dataset import Dataset
+from .dataset import INSTRUMENTS, Dataset
 from .errors import ParameterError
 from .numbers import format_number
 
@@ -43,30 +43,65 @@ def target_text(comparator, value, value_high, unit, lang: str = "vi") -> str:
     return f"{sym} {format_number(value, lang=lang)}{suffix}".strip()
 
 
-def effective_targets(ds: Dataset) -> pd.DataFrame:
-    """Targets per unit, with a predecessor's targets carried over to its successor.
+def effective_targets(ds: Dataset, chosen_only: bool = True) -> pd.DataFrame:
+    """Targets per unit: one per unit, indicator and year, chosen by the kind of document that set it.
 
+    Several documents may set a target for the same unit, indicator and year (a Resolution 57 programme,
+    the Party congress resolution, an earlier digital-transformation plan). The one whose ``instrument``
+    comes first in :data:`~nq57lib.dataset.INSTRUMENTS` is used (``nq57_programme`` first), then the
+    newest document, then the source id; the others are listed in ``also_set_by`` (source ids, ``;``).
     A unit that merged into another (``successor`` in provinces.csv) passes its targets on, marked in
     ``inherited_from``, unless the successor has its own target for the same indicator and year.
+
+    Parameters
+    ----------
+    chosen_only : bool
+        False gives every target row, with ``chosen`` telling which one is used.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``ds.targets`` plus ``instrument``, ``published``, ``inherited_from``,
+        ``also_set_by`` and (``chosen_only=False``) ``chosen``. Computed once per Dataset.
     """
+    key = ("effective_targets", chosen_only)
+    if key not in ds.cache:
+        ds.cache[key] = _effective_targets(ds, chosen_only)
+    return ds.cache[key].copy()
+
+
+def _effective_targets(ds: Dataset, chosen_only: bool) -> pd.DataFrame:
+    src = ds.sources.set_index("id")
     t = ds.targets.copy()
+    t["instrument"] = t["source_id"].map(src["instrument"])
+    t["published"] = t["source_id"].map(src["published"])
     t["inherited_from"] = None
-    successors = ds.provinces.dropna(subset=["successor"]).query("successor != ''")
-    names = ds.provinces.set_index("slug")["name"]
-    own = set(zip(t.province_slug, t.indicator, t.year))
-    carried = []
-    for old in successors.itertuples():
-        rows = t[t.province_slug == old.slug]
-        for row in rows.to_dict("records"):
-            key = (old.successor, row["indicator"], row["year"])
-            if key in own:
-                continue
-            own.add(key)
-            carried.append({**row, "province_slug": old.successor, "province": names[old.successor],
-                            "inherited_from": old.name})
-    if carried:
-        t = pd.concat([t, pd.DataFrame(carried)], ignore_index=True)
-    return t
+    successors = ds.provinces[ds.provinces.successor.fillna("") != ""]
+    if len(successors):
+        names = ds.provinces.set_index("slug")["name"]
+        old = t.merge(successors[["slug", "successor", "name"]], left_on="province_slug", right_on="slug")
+        own = set(zip(t.province_slug, t.indicator, t.year))
+        old = old[[(s, i, y) not in own for s, i, y in zip(old.successor, old.indicator, old.year)]]
+        if len(old):
+            carried = old.drop(columns=["slug", "province_slug", "province", "inherited_from"]).rename(
+                columns={"successor": "province_slug", "name": "inherited_from"})
+            carried["province"] = carried["province_slug"].map(names)
+            t = pd.concat([t, carried[t.columns]], ignore_index=True)
+    rank = {k: i for i, k in enumerate(INSTRUMENTS)}
+    t["_rank"] = t["instrument"].map(rank).fillna(len(rank))
+    t["_pub"] = t["published"].astype("int64", errors="ignore") if False else t["published"].map(
+        lambda d: d.value if pd.notna(d) else -2**63)
+    t = t.sort_values(["province_slug", "indicator", "year", "_rank", "_pub", "source_id"],
+                      ascending=[True, True, True, True, False, True], kind="stable")
+    group = t.groupby(["province_slug", "indicator", "year"], sort=False)
+    t["chosen"] = group.cumcount() == 0
+    others = t[~t.chosen].groupby(["province_slug", "indicator", "year"])["source_id"].agg(";".join)
+    t = t.drop(columns=["_rank", "_pub"])
+    t["also_set_by"] = [others.get(k, "") for k in zip(t.province_slug, t.indicator, t.year)]
+    t = t.sort_index(kind="stable")
+    if chosen_only:
+        t = t[t.chosen].drop(columns="chosen")
+    return t.reset_index(drop=True)
 
 
 def series(ds: Dataset, slug: str, indicator: str, target_years) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -76,6 +111,12 @@ def series(ds: Dataset, slug: str, indicator: str, target_years) -> tuple[pd.Dat
     t = effective_targets(ds)
     t = t[(t.province_slug == slug) & (t.indicator == indicator) & t.year.isin(list(target_years) + [2025])]
     return obs, t.sort_values("year")
+
+
+def _check_year(ds: Dataset, year) -> None:
+    if year not in set(ds.targets.year):
+        raise ParameterError(f"No targets for the year {year!r}: the data has targets for "
+                             + ", ".join(str(y) for y in sorted(set(ds.targets.year))))
 
 
 def _check_method(method):
@@ -107,7 +148,13 @@ def assess(ds: Dataset, province: str | None = None, target_year: int | None = N
         (units a year from the latest value to the target: points a year for shares),
         ``actual_pace`` (units a year, baseline to latest), ``required_rate``, ``actual_rate``,
         ``ratio``, ``status``, ``reason``, ``projected``, ``year_reached``, ``method``, ``source_id``
-        (the target's), ``observation_sources``, ``inherited_from``.
+        (the target's), ``instrument`` (the kind of document that set it), ``also_set_by`` (other
+        sources that set a target for the same year, ``;``-separated; see :func:`effective_targets`),
+        ``observation_sources``, ``inherited_from``.
+
+        ``status`` is ``no_data`` when there is no figure yet, ``insufficient_data`` when there is
+        one figure (or several for the same date: no trend), ``achieved`` when the latest figure meets
+        the target (for a range, also beyond it on the good side), else the method's class.
 
     Examples
     --------
@@ -122,9 +169,7 @@ def assess(ds: Dataset, province: str | None = None, target_year: int | None = N
         slug = ds.find_province(province).name
         targets = targets[targets.province_slug == slug]
     if target_year is not None:
-        if target_year not in set(ds.targets.year):
-            raise ParameterError(f"No targets for the year {target_year}: the data has targets for "
-                                 + ", ".join(str(y) for y in sorted(set(ds.targets.year))))
+        _check_year(ds, target_year)
         targets = targets[targets.year == target_year]
     ind = ds.indicators.set_index("id")
     obs_by = {k: g for k, g in ds.observations.groupby(["province_slug", "indicator"])}
@@ -141,7 +186,7 @@ _COLUMNS = ["province", "province_slug", "indicator", "name_vi", "name_en", "pil
             "year", "comparator", "target", "target_high", "target_text", "baseline", "baseline_date",
             "latest", "latest_date", "latest_period", "n_obs", "gap", "required_pace", "actual_pace",
             "required_rate", "actual_rate", "ratio", "status", "reason", "projected", "year_reached",
-            "method", "source_id", "observation_sources", "inherited_from"]
+            "method", "source_id", "instrument", "also_set_by", "observation_sources", "inherited_from"]
 
 
 def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str) -> dict:
@@ -150,6 +195,7 @@ def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str)
                name_vi=meta["name_vi"], name_en=meta["name_en"], pillar=meta["pillar"], unit=meta["unit"],
                direction=meta["direction"], year=int(t["year"]), comparator=t["comparator"],
                target=t["value"], target_high=t["value_high"], source_id=t["source_id"],
+               instrument=t["instrument"], also_set_by=t["also_set_by"],
                inherited_from=t.get("inherited_from"), method=method,
                target_text=target_text(t["comparator"], t["value"], t["value_high"], meta["unit"]),
                n_obs=0 if obs is None else len(obs))
@@ -165,7 +211,7 @@ def _assess_one(t: dict, meta: pd.Series, obs: pd.DataFrame | None, method: str)
             "no_data": "no report on this milestone yet"}[status])
         return row
     if obs is None or not len(obs):
-        row.update(status="insufficient_data", reason="no observation yet: measure this indicator")
+        row.update(status="no_data", reason="no figure yet: measure this indicator")
         return row
     direction = meta["direction"]
     t_latest, t_target = decimal_year(row["latest_date"]), target_time(row["year"])
@@ -234,6 +280,7 @@ def compare(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi
     """
     if not provinces:
         raise ParameterError("Give at least one province to compare")
+    _check_year(ds, year)
     slugs = []
     for p in provinces:
         s = ds.find_province(p).name

@@ -44,7 +44,7 @@ def test_every_notebook_has_a_parameters_cell_and_python3_kernel():
 
 def test_trajectories_in_english_for_another_province(tmp_path):
     text = _text(_run(tmp_path, "03_trajectories", province="Lai Chau", lang="en"))
-    assert "Resolution 57-NQ/TW progress: Lai Chau" in text
+    assert "Resolution 57-NQ/TW progress: Lai Châu" in text   # proper names keep their diacritics
     assert "Digital economy share of GDP/GRDP" in text and "9-10%" in text
     assert "Tỷ trọng kinh tế số" not in text
 
@@ -85,7 +85,17 @@ def test_bad_parameters_stop_in_the_checking_cell_with_a_clear_message(tmp_path,
 
 def test_a_unit_without_targets_shows_its_figures(tmp_path):
     text = _text(_run(tmp_path, "03_trajectories", province="Yên Bái", lang="en"))
-    assert "No targets are recorded for Yen Bai" in text and "DTI 2022" in text
+    assert "No targets set by Yên Bái are recorded, so progress cannot be assessed" in text and "DTI 2022" in text
+    assert "Yên Bái existed until 30/06/2025; on 01/07/2025 it merged with Lào Cai (former) into Lào Cai" in text
+    for empty in ("Status overview", "Missing: targets with no figure yet", "Trajectories against the targets"):
+        assert empty not in text, f"an empty section is shown: {empty}"
+
+
+def test_a_merged_unit_shows_its_predecessors_figures_apart(tmp_path):
+    text = _text(_run(tmp_path, "03_trajectories", province="Lào Cai", lang="en"))
+    assert "Lào Cai was formed on 01/07/2025 from Lào Cai (former), Yên Bái" in text
+    before = text.split("Before the merger: figures of the former provinces")[1]
+    assert "Yên Bái" in before and "Lào Cai (former)" in before and "Q1 2025" in before
 
 
 def test_names_without_diacritics_or_in_nfd_are_accepted(tmp_path):
@@ -114,6 +124,7 @@ def test_changing_one_target_value_makes_nbval_fail(tmp_path):
     rows = list(csv.reader(open(data / "targets.csv", encoding="utf-8")))
     i = next(i for i, r in enumerate(rows) if r[:3] == ["Lào Cai (cũ)", "digital_economy_share", "2030"])
     rows[i][4] = "25"
+    rows[i][7] = rows[i][7].replace("20%", "25%")  # a curator's change: the figure and the phrase that states it
     with open(data / "targets.csv", "w", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     changed = _nbval(copy, tmp_path)
@@ -127,4 +138,4 @@ def test_plain_papermill_cli(tmp_path):
                         "-p", "province", "Lai Châu", "-p", "lang", "en", "--log-level", "ERROR"],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "Resolution 57-NQ/TW progress: Lai Chau" in _text(json.loads(out.read_text(encoding="utf-8")))
+    assert "Resolution 57-NQ/TW progress: Lai Châu" in _text(json.loads(out.read_text(encoding="utf-8")))

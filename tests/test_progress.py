@@ -115,7 +115,10 @@ def test_milestone():
 
 
 def test_meets_comparators():
-    assert p.meets(9, "between", 9, 10) and not p.meets(10.5, "between", 9, 10)
+    assert p.meets(9, "between", 9, 10) and not p.meets(8.5, "between", 9, 10)
+    # above the range of a higher-is-better indicator is achieved; below it, for a lower-is-better one
+    assert p.meets(10.5, "between", 9, 10) and p.meets(8.5, "between", 9, 10, direction="down")
+    assert not p.meets(10.5, "between", 9, 10, direction="down")
     assert p.meets(3, "=", 3) and p.meets(40, "=", 50, direction="down")
     with pytest.raises(ValueError):
         p.meets(1, "~", 1)

@@ -170,16 +170,20 @@ def test_unknown_only_and_bad_jobs(project, capsys):
     assert _run(reports("ok"), tmp / "out", "--jobs", "0") == 2
 
 
-def test_bad_notebook_parameters_give_a_failed_job_with_the_message(project, capsys):
+def test_bad_notebook_parameters_are_refused_before_anything_runs(project, capsys):
     tmp, _ = project
     path = tmp / "reports.yaml"
     nb = ROOT / "notebooks" / "03_trajectories.ipynb"
     shutil.copy(nb, tmp / "nb" / "03_trajectories.ipynb")
-    path.write_text("reports:\n  - name: traj\n    notebook: nb/03_trajectories.ipynb\n"
-                    "    parameters: {province: Atlantis, lang: en}\n", encoding="utf-8")
-    assert _run(path, tmp / "out") == 1
-    printed = capsys.readouterr().out
-    assert "FAILED traj (cell 3): ParameterError: Unknown province 'Atlantis'" in printed
+    for params, message in [("{province: Atlantis, lang: en}", "report 'traj': Unknown province 'Atlantis'"),
+                            ("{province: Lai Châu, method: SDSN}", "report 'traj': Unknown method 'SDSN'"),
+                            ("{province: Lai Châu, methd: sdsn}", "'methd' is not a parameter of 03_trajectories.ipynb; did you mean 'method'?")]:
+        path.write_text("reports:\n  - name: traj\n    notebook: nb/03_trajectories.ipynb\n"
+                        f"    parameters: {params}\n", encoding="utf-8")
+        assert _run(path, tmp / "out") == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert not (tmp / "out").exists() or not any((tmp / "out").glob("2*"))
 
 
 def test_hostile_province_names_are_passed_as_text_not_code(project):
@@ -191,12 +195,13 @@ def test_hostile_province_names_are_passed_as_text_not_code(project):
     with open(data / "provinces.csv", "a", encoding="utf-8") as f:
         f.write('99,"' + hostile.replace('"', '""') + '",X,tinh-x,province,,,,,test\n')
     with open(data / "observations.csv", "a", encoding="utf-8") as f:
-        f.write("tinh-x,dti_rank,2024-12-31,2024,5,dti_2022,,test\n")
+        f.write("tinh-x,dti_rank_34,2024-12-31,2024,5,dti_2022,,test,\n")
     _notebook(tmp / "nb" / "echo.ipynb", "print(repr(province))")
     path = tmp / "reports.yaml"
     path.write_text("reports:\n  - name: echo\n    notebook: nb/echo.ipynb\n    for_each: province\n", encoding="utf-8")
     assert main(["run", "--data", str(data), "--reports", str(path), "--out", str(tmp / "out"),
                  "--province", "tinh-x", "--no-progress"]) == 0
     assert not marker.exists()
-    out = json.loads((tmp / "out" / "latest" / "echo-tinh-x.ipynb").read_text(encoding="utf-8"))
+    (page,) = (tmp / "out").glob("2*/echo-tinh-x.ipynb")  # a --province run is partial: latest is not moved
+    out = json.loads(page.read_text(encoding="utf-8"))
     assert repr(hostile) in "".join(out["cells"][-1]["outputs"][0]["text"])

@@ -80,8 +80,8 @@ def _tiny(tmp_path, data_copy, obs_rows):
 
 def test_two_points_give_eurostat_status_and_projection(tmp_path, data_copy):
     ds = _tiny(tmp_path, data_copy, [
-        "Lai Châu,digital_economy_share,2021-12-31,2021,5,laichau_2025_05,x,test\n",
-        "Lai Châu,digital_economy_share,2024-12-31,2024,6,laichau_2025_05,x,test\n",
+        "Lai Châu,digital_economy_share,2021-12-31,2021,5,laichau_2025_05,đạt 5%,test\n",
+        "Lai Châu,digital_economy_share,2024-12-31,2024,6,laichau_2025_05,đạt 6%,test\n",
     ])
     row = nq57lib.assess(ds, "Lai Châu", 2030).set_index("indicator").loc["digital_economy_share"]
     assert row.actual_pace == pytest.approx(1 / 3, rel=1e-3)
@@ -93,15 +93,16 @@ def test_two_points_give_eurostat_status_and_projection(tmp_path, data_copy):
 def test_plots_return_figures_with_footnotes(ds):
     from nq57lib import plots
     import matplotlib.figure
+    import matplotlib.text
     for fig in (plots.trajectory(ds, "Việt Nam", "digital_economy_share", lang="en"),
                 plots.compare_targets(ds, ["Lai Châu", "Lào Cai"]),
                 plots.status_overview(ds, nq57lib.assess(ds, "Lai Châu"))):
         assert isinstance(fig, matplotlib.figure.Figure)
-        texts = [t.get_text() for t in fig.texts] + [fig.axes[0].get_title()]
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
         assert any(texts)
     fig = plots.trajectory(ds, "Việt Nam", "digital_economy_share")
-    assert fig.texts[0].get_text().startswith("Nguồn:")
-    assert "Cục Thống kê" in fig.texts[0].get_text()
+    (foot,) = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text().startswith("Nguồn:")]
+    assert "Kinh tế số năm 2024 góp 1,5 triệu tỷ đồng" in foot
 
 
 def test_plots_are_deterministic(ds, tmp_path):
