@@ -31,8 +31,11 @@ browser: ## best effort: install Debian's Chromium for the browser test when it 
 refresh: setup ## regenerate the notebooks' stored outputs (nbval references) after changing data/ or nq57lib/
 	$(BIN)/nq57 refresh
 
-lab: setup ## open JupyterLab on notebooks/
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab refuses to start as root without --allow-root (servers and containers often run as root)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: setup ## open JupyterLab on notebooks/ (work on copies of the notebooks: see README)
+	$(BIN)/jupyter lab notebooks/ $(ALLOW_ROOT)
 
 bench: setup ## speed and memory as ratios against a baseline run side by side (benchmarks/README.md)
 	$(BIN)/python benchmarks/run.py

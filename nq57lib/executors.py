@@ -83,7 +83,9 @@ def kernel_manager_class():
 def _error(e: BaseException, cell=None, count=None) -> dict:
     err = {"cell": cell, "execution_count": count, "error": type(e).__name__, "message": plain(str(e))[:1000]}
     if isinstance(e, OSError) and e.errno is not None:
+        from .publish import describe_os_error
         err["errno"] = e.errno
+        err["message"] = describe_os_error(e)
     return err
 
 

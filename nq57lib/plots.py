@@ -88,7 +88,7 @@ def _new_figure(width: float, height: float, footnote: list[str]):
 
 
 def _integer_axis(axis) -> None:
-    axis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def _year_axis(ax, lo: float, hi: float, lang: str) -> None:

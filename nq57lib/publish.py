@@ -31,6 +31,11 @@ class OutputError(Nq57Error):
     exit_code = EXIT_OUTPUT
 
 
+def describe_os_error(e: OSError) -> str:
+    """An OSError in words, with the file it concerns."""
+    return _why(e) + (f" (writing {e.filename})" if getattr(e, "filename", None) else "")
+
+
 def _why(e: OSError) -> str:
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the disk is full"

@@ -21,7 +21,7 @@ from .numbers import format_number
 from .tables import METHODS, assess, compare, effective_targets, series, target_text
 
 #: the act of the National Assembly that merged 63 provinces into 34 (in force 1 July 2025)
-MERGER_ACT = "Nghị quyết 202/2025/QH15"
+MERGER_ACT = ("Nghị quyết 202/2025/QH15 của Quốc hội", "National Assembly Resolution 202/2025/QH15")
 #: beyond this year a projection is not worth a date ("not before 2100")
 HORIZON = 2100
 
@@ -489,10 +489,10 @@ def merger_text(ctx: Context) -> str:
     if len(olds):
         when = ctx.date(me["valid_from"]) or "1/7/2025"
         parts = ", ".join(ctx.pname(r) for _, r in olds.iterrows())
-        return ctx.tr(f"{ctx.pname(me)} được thành lập ngày {when} từ {parts} ({MERGER_ACT} của Quốc hội). "
+        return ctx.tr(f"{ctx.pname(me)} được thành lập ngày {when} từ {parts} ({MERGER_ACT[0]}). "
                       "Số liệu các tỉnh cũ báo cáo trước sáp nhập được trình bày riêng ở mục «Trước sáp nhập», "
                       "không gộp vào xu hướng của tỉnh mới.",
-                      f"{ctx.pname(me)} was formed on {when} from {parts} (National Assembly {MERGER_ACT}). "
+                      f"{ctx.pname(me)} was formed on {when} from {parts} ({MERGER_ACT[1]}). "
                       "Figures the former provinces reported before the merger are shown separately under "
                       "\"Before the merger\", not mixed into the new unit's trend.")
     if isinstance(me["successor"], str) and me["successor"]:
@@ -500,9 +500,9 @@ def merger_text(ctx: Context) -> str:
         partners = [ctx.pname(r) for _, r in p[(p.successor == me["successor"]) & (p.slug != me.name)].iterrows()]
         with_ = ctx.tr(f" cùng {', '.join(partners)}", f" with {', '.join(partners)}") if partners else ""
         return ctx.tr(f"{ctx.pname(me)} tồn tại đến ngày {ctx.date(me['valid_to'])}; từ {ctx.date(new['valid_from'])} "
-                      f"đã sáp nhập{with_} thành {new['name']} ({MERGER_ACT}).",
+                      f"đã sáp nhập{with_} thành {new['name']} ({MERGER_ACT[0]}).",
                       f"{ctx.pname(me)} existed until {ctx.date(me['valid_to'])}; on {ctx.date(new['valid_from'])} it merged"
-                      f"{with_} into {new['name_en']} (National Assembly {MERGER_ACT}).")
+                      f"{with_} into {new['name_en']} ({MERGER_ACT[1]}).")
     return ""
 
 

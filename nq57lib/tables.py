@@ -291,6 +291,8 @@ def compare(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi
     t = t[(t.year == year) & t.province_slug.isin(slugs + [nat.slug])]
     ind = ds.indicators.set_index("id")
     names = ds.provinces.set_index("slug")["name"]
+    en_names = ds.provinces.set_index("slug")["name_en"]
+    en_by_name = ds.provinces.set_index("name")["name_en"]
     cols = [names[s] for s in slugs]
     rows = []
     for indicator, g in t.groupby("indicator", sort=False):
@@ -306,13 +308,16 @@ def compare(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi
             r = by.loc[slug]
             row[col] = target_text(r["comparator"], r["value"], r["value_high"], meta["unit"], lang)
             if isinstance(r["inherited_from"], str):
-                notes.append(f"{col}: {'inherited from' if lang == 'en' else 'kế thừa từ'} {r['inherited_from']}")
+                if lang == "en":
+                    notes.append(f"{en_names[slug]}: inherited from {en_by_name[r['inherited_from']]}")
+                else:
+                    notes.append(f"{col}: kế thừa từ {r['inherited_from']}")
             row[f"ambition: {col}"] = _ambition(r, national, meta["direction"])
         row[nat["name"]] = "" if national is None else target_text(
             national["comparator"], national["value"], national["value_high"], meta["unit"], lang)
-        if national is not None and isinstance(meta["note"], str) and meta["note"] and \
-                any(s in by.index for s in slugs):
-            notes.append(meta["note"])
+        note = meta["note_en" if lang == "en" else "note"]
+        if national is not None and isinstance(note, str) and note and any(s in by.index for s in slugs):
+            notes.append(note)
         row["note"] = "; ".join(notes)
         rows.append(row)
     order = ["indicator", "name", "unit"] + cols + [nat["name"]] + [f"ambition: {c}" for c in cols] + ["note"]

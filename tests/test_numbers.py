@@ -22,6 +22,9 @@ from nq57lib import find_numbers, format_number, parse_number
     ("0,623", 0.623, None, {}),
     ("trên 01 triệu", 1, ">", {"scale": 1e6}),
     ("1.562.000", 1562000, None, {}),
+    ("1,5 triệu tỷ đồng", 1.5, None, {"scale": 1e15, "unit": "triệu tỷ đồng"}),
+    ("2 nghìn tỷ", 2, None, {"scale": 1e12}),
+    ("top 50", 50, "<=", {}),
 ])
 def test_parse_number_vietnamese_forms(text, value, comparator, extra):
     p = parse_number(text)

@@ -205,3 +205,140 @@ def test_hostile_province_names_are_passed_as_text_not_code(project):
     (page,) = (tmp / "out").glob("2*/echo-tinh-x.ipynb")  # a --province run is partial: latest is not moved
     out = json.loads(page.read_text(encoding="utf-8"))
     assert repr(hostile) in "".join(out["cells"][-1]["outputs"][0]["text"])
+
+
+# ------------------------------------------------------------------ a killed run, paths, partial runs, a full disk
+
+def _marked_processes(mark: str) -> list[int]:
+    """Processes whose environment carries ``mark`` (the run, its workers and their kernels)."""
+    found = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in env.read_bytes():
+                found.append(int(env.parent.name))
+        except OSError:
+            pass
+    return found
+
+
+def test_a_killed_run_leaves_no_workers_no_kernels_and_no_lock(project, capsys):
+    import uuid
+    tmp, reports = project
+    out = tmp / "out"
+    mark = f"NQ57_TEST_MARK={uuid.uuid4().hex}"
+    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1]}
+    proc = subprocess.Popen([sys.executable, "-m", "nq57lib.cli", "run", "--reports", str(reports("slow", "ok")),
+                             "--out", str(out), "--no-progress", "--jobs", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob(".tmp-*/logs/slow.log")):
+        time.sleep(0.2)
+    time.sleep(3)   # the slow notebook's kernel is running
+    assert len(_marked_processes(mark)) >= 3, "the run, a worker and a kernel"
+    proc.kill()     # kill -9: no chance to clean up
+    proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and _marked_processes(mark):
+        time.sleep(0.3)
+    assert _marked_processes(mark) == [], "workers or kernels outlived the run"
+    assert list(out.glob(".tmp-*")), "the dead run left its temporary folder (cleaned by the next run)"
+    capsys.readouterr()
+    assert _run(reports("ok"), out) == 0
+    assert "Removed what an earlier run that did not finish left behind: .tmp-" in capsys.readouterr().out
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_a_busy_output_folder_names_the_process_holding_it(project, capsys):
+    tmp, reports = project
+    out = tmp / "out"
+    out.mkdir()
+    with open(out / ".nq57.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("424242")
+        held.flush()
+        assert _run(reports("ok"), out) == 3
+    assert "another nq57 run (process 424242) is writing to" in capsys.readouterr().err
+
+
+def test_a_relative_data_path_works_in_every_notebook(project):
+    tmp, _ = project
+    shutil.copytree(ROOT / "data", tmp / "data")
+    _notebook(tmp / "nb" / "loads.ipynb", "import nq57lib\nprint(len(nq57lib.load(data_dir).targets))")
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: loads\n    notebook: nb/loads.ipynb\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "nq57lib.cli", "run", "--data", "data", "--reports", "reports.yaml",
+                        "--out", "out", "--no-progress"], cwd=tmp, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = json.loads((tmp / "out" / "latest" / "manifest.json").read_text())
+    assert m["reports"][0]["parameters"]["data_dir"] == str(tmp / "data")
+
+
+def test_a_partial_run_never_replaces_latest(project, capsys):
+    tmp, reports = project
+    out = tmp / "out"
+    path = reports("ok", "broken_raises")
+    path.write_text(path.read_text().replace("broken-raises", "ok-two").replace("nb/broken_raises", "nb/ok"))
+    assert _run(path, out) == 0
+    full = os.readlink(out / "latest")
+    assert _run(path, out, "--only", "ok") == 0
+    assert os.readlink(out / "latest") == full
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and p.name != full)
+    m = json.loads((runs[-1] / "manifest.json").read_text())
+    assert m["partial"] is True and [r["id"] for r in m["reports"]] == ["ok"]
+    assert "partial run" in (runs[-1] / "index.html").read_text()
+    assert "latest was not changed" in capsys.readouterr().out
+
+
+def test_a_full_disk_gives_exit_3_and_leaves_nothing_behind(project):
+    import resource
+    tmp, reports = project
+    out = tmp / "out"
+    assert _run(reports("ok"), out) == 0
+    good = os.readlink(out / "latest")
+
+    def small_files():   # every file this run writes may hold 8 KB: a disk that fills up at once
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+
+    r = subprocess.run([sys.executable, "-m", "nq57lib.cli", "run", "--reports", str(reports("ok")), "--out", str(out),
+                        "--no-progress"], capture_output=True, text=True, timeout=300, preexec_fn=small_files)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "file size limit" in r.stderr and "nothing was published" in r.stderr
+    assert not list(out.glob(".tmp-*")) and os.readlink(out / "latest") == good
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted([good, "latest"])
+
+
+def test_jobs_above_the_core_count_are_capped(project, capsys):
+    tmp, reports = project
+    assert main(["run", "--reports", str(reports("ok")), "--out", str(tmp / "out"), "--no-progress", "--jobs", "512"]) == 0
+    assert f"--jobs 512 is more than the {os.cpu_count()} cores of this machine: using {os.cpu_count()}" in capsys.readouterr().out
+
+
+def test_two_reports_with_one_name_are_refused(project, capsys):
+    tmp, _ = project
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: same\n    notebook: nb/ok.ipynb\n  - name: same\n    notebook: nb/slow.ipynb\n")
+    assert _run(path, tmp / "out") == 2
+    assert "reports 1 and 2 are both named 'same'" in capsys.readouterr().err
+
+
+def test_for_each_makes_a_grid_of_reports(project, capsys):
+    tmp, _ = project
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: echo\n    title: '{province} ({lang})'\n    notebook: nb/ok.ipynb\n"
+                    "    for_each: {province: [Lai Châu, lao-cai-cu], lang: [vi, en]}\n", encoding="utf-8")
+    assert _run(path, tmp / "out") == 0
+    m = json.loads((tmp / "out" / "latest" / "manifest.json").read_text())
+    assert sorted(r["id"] for r in m["reports"]) == ["echo-lai-chau-en", "echo-lai-chau-vi", "echo-lao-cai-cu-en",
+                                                    "echo-lao-cai-cu-vi"]
+    assert {r["title"] for r in m["reports"]} >= {"Lai Châu (en)", "Lào Cai (cũ) (vi)"}
+    path.write_text("reports:\n  - name: echo\n    notebook: nb/ok.ipynb\n    for_each: {province: all, lang: [vi, fr]}\n")
+    assert _run(path, tmp / "out") == 2
+    assert "Unknown language 'fr'" in capsys.readouterr().err
+
+
+def test_kernels_talk_over_ipc_not_tcp(project):
+    tmp, reports = project
+    assert _run(reports("ok"), tmp / "out") == 0
+    log = (tmp / "out" / "latest" / "logs" / "ok.log").read_text()
+    assert "running over TCP" not in log

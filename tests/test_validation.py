@@ -1,5 +1,6 @@
 """Bad input in data/: each failure mode gives file, line, column, value and fix; the CLI exits 2."""
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -294,3 +295,125 @@ def test_every_failure_mode_exits_2_with_file_line_column_value_and_fix(data_cop
     lines = [l for l in r.stderr.splitlines() if l.startswith(f"  - {file}")]
     assert lines, r.stderr
     assert re.match(rf"  - {re.escape(file)}(, line \d+)?(, column \"[^\"]+\")?: .+\. Fix: .+", lines[0]), lines[0]
+
+
+# ------------------------------------------------------------------ a figure must be what its quote states
+
+def _cli_validate(data):
+    return subprocess.run([sys.executable, "-m", "nq57lib.cli", "validate", "--data", str(data)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _target_line(data, indicator, year="2030", province="Lào Cai (cũ)"):
+    rows = _rows(data / "targets.csv")
+    return next(i + 1 for i, r in enumerate(rows) if r[:3] == [province, indicator, year])
+
+
+def test_a_target_that_contradicts_its_quote_is_refused(data_copy):
+    line = _target_line(data_copy, "digital_economy_share")   # quote: "Kinh tế số đóng góp tối thiểu 20% vào GRDP"
+    _set(data_copy / "targets.csv", line, "value", "25")
+    p = _one(data_copy, "targets.csv", line, "value", about="is not in its quote")
+    assert "tối thiểu 20%" in p.message and "states 20" in p.message and "25" in p.fix
+    r = _cli_validate(data_copy)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f'targets.csv, line {line}, column "value": "25" is not in its quote' in r.stderr
+
+
+def test_a_quote_without_a_number_cannot_support_a_figure(data_copy):
+    line = _target_line(data_copy, "cashless_transactions_share")
+    _set(data_copy / "targets.csv", line, "quote", "giao dịch không dùng tiền mặt")
+    p = _one(data_copy, "targets.csv", line, "value", about="states no number")
+    assert "digits included" in p.fix
+
+
+def test_a_comparator_that_contradicts_the_quote_is_refused(data_copy):
+    line = _target_line(data_copy, "digital_economy_share")   # "tối thiểu 20%" is >=
+    _set(data_copy / "targets.csv", line, "comparator", "<")
+    p = _one(data_copy, "targets.csv", line, "comparator")
+    assert p.value == "<" and "set comparator to >=" in p.fix
+
+
+def test_a_range_end_must_be_in_the_quote_too(data_copy):
+    line = _target_line(data_copy, "digital_economy_share", province="Lai Châu")   # "khoảng 9-10% GRDP"
+    _set(data_copy / "targets.csv", line, "value_high", "12")
+    assert "is not in its quote" in _one(data_copy, "targets.csv", line, "value_high").message
+
+
+def test_scale_words_are_read_when_checking_a_quote(data_copy):
+    rows = _rows(data_copy / "observations.csv")
+    rows.append(["Việt Nam", "st_dx_spending", "2024-12-31", "2024", "1500000", "laocai_2025_11",
+                 "ước đạt hơn 1,5 triệu tỷ đồng", "", ""])
+    _write(data_copy / "observations.csv", rows)
+    nq57lib.load(data_copy)   # 1.500.000 tỷ đồng (vnd_billion) is what "1,5 triệu tỷ đồng" states
+
+
+def test_an_observation_dated_after_today_is_refused(data_copy):
+    import datetime
+    future = (datetime.date.today() + datetime.timedelta(days=40)).isoformat()
+    _set(data_copy / "observations.csv", 2, "period_end", future)
+    p = _one(data_copy, "observations.csv", 2, "period_end", about="after today")
+    assert p.value == future and "targets.csv" in p.fix
+
+
+def test_the_first_line_of_a_validation_error_is_the_problem_itself(data_copy):
+    _set(data_copy / "targets.csv", 2, "year", "1999")
+    _set(data_copy / "observations.csv", 2, "value", "x")
+    with pytest.raises(DataValidationError) as e:
+        nq57lib.load(data_copy)
+    first = str(e.value).splitlines()[0]
+    assert first.startswith(("observations.csv, line 2", "targets.csv, line 2")) and "more problem" in first
+
+
+# ------------------------------------------------------------------ only the six files, only regular files
+
+def test_stray_csv_entries_are_ignored_and_hashed_out(data_copy):
+    import os
+    from nq57lib.runner import data_hash
+    before = data_hash(data_copy)
+    os.symlink("loop.csv", data_copy / "loop.csv")          # a symlink loop
+    (data_copy / "folder.csv").mkdir()                       # a folder with a .csv name
+    os.mkfifo(data_copy / "pipe.csv")                        # a named pipe: reading it would hang
+    r = _cli_validate(data_copy)
+    assert r.returncode == 0, r.stderr
+    assert data_hash(data_copy) == before
+
+
+@pytest.mark.parametrize("kind, make, message", [
+    ("fifo", lambda p: os.mkfifo(p), "is a named pipe, not a file"),
+    ("folder", lambda p: p.mkdir(), "is a folder, not a file"),
+    ("loop", lambda p: os.symlink(p.name, p), "symbolic link that points at itself"),
+    ("broken_link", lambda p: os.symlink("nowhere.csv", p), "broken symbolic link"),
+])
+def test_a_data_file_that_is_not_a_regular_file_is_refused(data_copy, kind, make, message):
+    path = data_copy / "targets.csv"
+    path.unlink()
+    make(path)
+    r = _cli_validate(data_copy)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "targets.csv" in r.stderr and message in r.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(200), "is a program (ELF binary), not CSV text"),
+    (b"PK\x03\x04" + bytes(100), "is an Excel workbook or another zip archive, not CSV text"),
+    (b"id,name\x00x\x00", "is a binary file, not CSV text"),
+])
+def test_a_binary_file_is_named_for_what_it_is(data_copy, content, message):
+    (data_copy / "sources.csv").write_bytes(content)
+    p = _one(data_copy, "sources.csv", 0, "", about="not CSV text")
+    assert message in p.message and "CSV UTF-8" in p.fix
+
+
+def test_thousands_of_unknown_columns_give_one_line(data_copy):
+    rows = _rows(data_copy / "pillars.csv")
+    rows = [r + [f"x{i}" if k == 0 else "" for i in range(10_000)] for k, r in enumerate(rows)]
+    _write(data_copy / "pillars.csv", rows)
+    probs = [p for p in _problems(data_copy) if p.file == "pillars.csv"]
+    assert len(probs) == 1 and "10000 columns" in probs[0].value and "'x0'" in probs[0].message
+
+
+def test_a_renamed_province_does_not_point_at_another_one(ds):
+    with pytest.raises(nq57lib.ParameterError) as e:
+        ds.find_province("Hà Tây")        # merged into Hà Nội in 2008; not a close spelling of Hà Tĩnh
+    assert "did you mean" not in str(e.value)
+    assert ds.find_province("Hà Giang")["successor"] == "tuyen-quang"   # a 2025 predecessor is a unit of its own
