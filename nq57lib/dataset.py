@@ -481,9 +481,9 @@ def _cross_checks(frames: dict[str, pd.DataFrame], problems: list[Problem]) -> d
             if src is not None:
                 _ref(name, row, "source_id", src, "source", problems)
             meta = ind.get(row["indicator"]) if ind is not None else None
-            _fact_checks(name, row, meta, problems)
-            _quote_checks(name, row, meta, problems, today)
             source = src.get(row["source_id"]) if src is not None else None
+            _fact_checks(name, row, meta, problems)
+            _quote_checks(name, row, meta, problems, today, source)
             if source is not None and not row["quote"]:
                 if not source.get("url"):
                     problems.append(Problem(name, row["_line"], "quote", "", "is required for a figure from a document",
@@ -500,7 +500,7 @@ _SAYS = {">=": "tối thiểu, ít nhất", ">": "trên, hơn", "<=": "tối đa
          "between": "a range such as 9-10%"}
 
 
-def _quote_checks(name, row, meta, problems, today: str) -> None:
+def _quote_checks(name, row, meta, problems, today: str, source=None) -> None:
     """A figure must be what its own quote states, and a reported figure cannot lie in the future."""
     line = row["_line"]
     if name == "observations.csv" and row["period_end"] > today and _DATE_RE.fullmatch(row["period_end"]):
@@ -511,7 +511,7 @@ def _quote_checks(name, row, meta, problems, today: str) -> None:
     if not quote or meta is None or meta["unit"] == "milestone":
         return
     scale = UNIT_SCALE.get(meta["unit"], 1.0)
-    stated = stated_quantities(quote)
+    stated = stated_quantities(quote, lang=(source or {}).get("language", "vi"), ranks=meta["unit"] == "rank")
     cols = ["value"] + (["value_high"] if name == "targets.csv" and row.get("value_high") else [])
     for col in cols:
         v = _num(row[col])

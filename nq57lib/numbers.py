@@ -19,7 +19,7 @@ _WORDS = "|".join(sorted(list(_COMPARATOR_WORDS) + list(_APPROX_WORDS), key=len,
 _PATTERN = re.compile(
     rf"(?P<words>(?:(?:{_WORDS})\s+)*)"
     rf"(?P<num>{_NUM})(?![\d.,]\d)"
-    rf"(?:\s*[-–]\s*(?P<high>{_NUM}))?"
+    rf"(?:\s*%?\s*(?P<conn>[-–]|đến)\s*(?P<high>{_NUM})(?![\d.,]\d))?"
     rf"(?:\s*/\s*(?P<second>{_NUM}))?"
     rf"(?:\s*(?P<pct>%)|\s*(?P<scale>{_SCALE})(?!\w)(?!\s+lệ))?",
     re.IGNORECASE,
@@ -143,7 +143,22 @@ def find_numbers(text: str) -> list[ParsedNumber]:
     >>> [p.value for p in find_numbers("Tỷ lệ hồ sơ tiếp nhận trực tuyến 51,69/85%")]
     [51.69]
     """
-    return [_from_match(m, "") for m in _PATTERN.finditer(text)]
+    out, pos = [], 0
+    while True:
+        m = _PATTERN.search(text, pos)
+        if m is None:
+            return out
+        p = _from_match(m, "")
+        if m.group("high") and (p.value_high < p.value or (
+                m.group("conn") == "đến" and "từ" not in (m.group("words") or "").lower())):
+            # "12% năm 2020 đến 15%" is two figures, not a range: only "từ a đến b" or "a-b" with a <= b is
+            p = ParsedNumber(p.value, None if p.comparator == "between" else p.comparator, None, p.second,
+                             p.unit, p.scale, p.approximate)
+            out.append(p)
+            pos = m.end("num")
+            continue
+        out.append(p)
+        pos = m.end()
 
 
 def format_number(value: float, decimals: int | None = None, percent: bool = False, lang: str = "vi") -> str:
@@ -173,18 +188,54 @@ def format_number(value: float, decimals: int | None = None, percent: bool = Fal
     return text + ("%" if percent else "")
 
 
-def stated_quantities(text: str) -> list[tuple[float, str | None]]:
+_SWAP = str.maketrans(",.", ".,")
+_NUMERIC_RUN = re.compile(r"\d[\d,.]*\d")
+_DOT_DECIMAL = re.compile(r"(?<![\d.,])(\d+)\.(\d{1,2}|\d{4,})(?![\d.,])")
+
+
+def as_vietnamese_numbers(text: str, lang: str = "vi") -> str:
+    """Text with its numbers written the Vietnamese way, for reading by :func:`find_numbers`.
+
+    English pages write "4,977" and "0.4096": commas and dots swap. Vietnamese pages sometimes write a
+    decimal with a dot ("62.86 điểm"); a dot followed by one, two, or four or more digits cannot group
+    thousands, so it is read as the decimal point.
+
+    >>> as_vietnamese_numbers("4,977 stations, DTI 0.4096", "en"), as_vietnamese_numbers("đạt 62.86 điểm; 16.803 người")
+    ('4.977 stations, DTI 0,4096', 'đạt 62,86 điểm; 16.803 người')
+    """
+    if lang == "en":
+        return _NUMERIC_RUN.sub(lambda m: m.group(0).translate(_SWAP), text)
+    return _DOT_DECIMAL.sub(r"\1,\2", text)
+
+
+# ranks stated in words ("dẫn đầu", "đứng thứ hai", "ranked third"), read only for rank indicators
+_RANK_WORDS = [
+    (re.compile(r"dẫn đầu|đứng đầu|(?:hạng|thứ|giải) nhất|\b(?:first|1st|leads?|led|tops?|topped)\b", re.I), 1),
+    (re.compile(r"(?:hạng|thứ|giải) nhì|thứ hai|\b(?:second|2nd|runner-up)\b", re.I), 2),
+    (re.compile(r"thứ ba\b|\b(?:third|3rd)\b", re.I), 3),
+    (re.compile(r"thứ tư\b|\b(?:fourth|4th)\b", re.I), 4),
+    (re.compile(r"\b(?:fifth|5th)\b", re.I), 5),
+]
+
+
+def stated_quantities(text: str, lang: str = "vi", ranks: bool = False) -> list[tuple[float, str | None]]:
     """Every quantity a sentence states, scaled to base units, with the comparator word before it.
 
     The low and high ends of a range and the figure after a slash count too ("51,69/85%" states
-    51.69 and 85). Quantities are rounded to 6 decimals so that they compare exactly.
+    51.69 and 85). Quantities are rounded to 6 decimals so that they compare exactly. ``lang`` is the
+    language the text was written in (numbers are read its way, see :func:`as_vietnamese_numbers`);
+    ``ranks`` also reads ranks stated in words ("dẫn đầu" is 1, "đứng thứ hai" 2).
 
     >>> stated_quantities("tối thiểu 20% vào GRDP; 574 tỷ đồng; khoảng 9-10%")
     [(20.0, '>='), (574000000000.0, None), (9.0, 'between'), (10.0, 'between')]
+    >>> stated_quantities("TP Hà Nội dẫn đầu", ranks=True), stated_quantities("a total of 4,977 stations", "en")
+    ([(1.0, None)], [(4977.0, None)])
     """
     out = []
-    for p in find_numbers(text):
+    for p in find_numbers(as_vietnamese_numbers(text, lang)):
         for v in (p.value, p.value_high, p.second):
             if v is not None:
                 out.append((round(v * p.scale, 6), p.comparator if v != p.second else None))
+    if ranks:
+        out += [(float(n), None) for pattern, n in _RANK_WORDS if pattern.search(text)]
     return out

@@ -79,3 +79,40 @@ def test_integers_round_trip_with_thousands_dots(n):
 
 def test_format_number_missing_value():
     assert format_number(math.nan) == "–"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # "từ a đến b" is a range; "a đến b" without "từ" after a year is two figures
+    ("phấn đấu từ 20% đến 25%", [(20, "between", 25)]),
+    # ("từ" alone reads as "from ... up", as in "từ 30% trở lên")
+    ("từ 12,87% GDP năm 2021 lên 14,02% GDP năm 2025", [(12.87, ">=", None), (2021, None, None),
+                                                        (14.02, None, None), (2025, None, None)]),
+    ("12% năm 2020 đến 15%", [(12, None, None), (2020, None, None), (15, None, None)]),
+    # a dash between a larger and a smaller number is not a range ("2025-2020" is not 2025..2020)
+    ("giai đoạn 2030-2025", [(2030, None, None), (2025, None, None)]),
+    ("9-10%", [(9, "between", 10)]),
+])
+def test_find_numbers_ranges_need_a_low_then_a_high(text, expected):
+    got = [(p.value, p.comparator, p.value_high) for p in find_numbers(text)]
+    assert got == [(float(v), c, None if h is None else float(h)) for v, c, h in expected]
+
+
+def test_english_pages_write_thousands_with_commas_and_decimals_with_dots():
+    from nq57lib.numbers import stated_quantities
+    assert stated_quantities("home to 4,977 base transceiver stations", "en") == [(4977.0, None)]
+    assert stated_quantities("scoring 0.6419 points", "en") == [(0.6419, None)]
+    # the same text read as Vietnamese is 4.977 (a decimal comma) and 6419
+    assert stated_quantities("home to 4,977 base transceiver stations") == [(4.977, None)]
+
+
+def test_a_dot_that_cannot_group_thousands_is_a_decimal_point_in_vietnamese():
+    from nq57lib.numbers import stated_quantities
+    assert stated_quantities("Thái Nguyên (47.75 điểm, xếp hạng 10)") == [(47.75, None), (10.0, None)]
+    assert stated_quantities("16.803 người") == [(16803.0, None)]
+
+
+def test_ranks_in_words_are_read_only_for_rank_indicators():
+    from nq57lib.numbers import stated_quantities
+    assert stated_quantities("Đà Nẵng dẫn đầu cả nước") == []
+    assert stated_quantities("Đà Nẵng dẫn đầu cả nước", ranks=True) == [(1.0, None)]
+    assert stated_quantities("Thua Thien-Hue came in second place", "en", ranks=True) == [(2.0, None)]
