@@ -142,8 +142,12 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
     if len(obs):
         ax.plot(x, obs.value, color=OKABE_ITO[0], marker="o", linestyle="-", label=t("observed", lang), zorder=3)
         last_period = labels.period_text(obs.period.iloc[-1], obs.period_end.iloc[-1], lang)
-        ax.annotate(f"{format_number(obs.value.iloc[-1], lang=lang)} ({last_period})", (x[-1], obs.value.iloc[-1]),
-                    textcoords="offset points", xytext=(0, 8), fontsize=8, ha="center")
+        # the label grows away from the nearer edge of the time axis, so it never runs into the axis labels
+        span = [min(x + list(tg.year)), max(x + list(tg.year))]
+        where = (x[-1] - span[0]) / (span[1] - span[0]) if span[1] > span[0] else 0.0
+        ha, dx = ("left", 4) if where < 0.3 else ("right", -4) if where > 0.7 else ("center", 0)
+        ax.annotate("\n".join(textwrap.wrap(f"{format_number(obs.value.iloc[-1], lang=lang)} ({last_period})", 34)),
+                    (x[-1], obs.value.iloc[-1]), textcoords="offset points", xytext=(dx, 8), fontsize=8, ha=ha)
     for i, row in enumerate(tg.itertuples()):
         goal = row.value if direction != "down" or pd.isna(row.value_high) else row.value_high
         color = OKABE_ITO[1 + i % 3]
@@ -185,13 +189,13 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
 
 
 def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi", unit: str = "percent",
-                    min_shared: int = 2, max_panels: int = 4):
+                    min_shared: int = 2, max_panels: int = 4, indicators: list[str] | None = None):
     """Targets for one year, one panel per indicator that several units share, units sorted by their target.
 
     Each unit's target is a dot (a range is a line between its two ends), its marker the kind of document
     that set it; the national target of Resolution 57 is a dashed line. Only indicators of ``unit`` that
     at least ``min_shared`` series (units and the nation) target are drawn, the most shared first (at most
-    ``max_panels``); when none are shared, every indicator is.
+    ``max_panels``); when none are shared, every indicator is. ``indicators`` draws those only.
     """
     labels.check_lang(lang)
     slugs = [ds.find_province(p).name for p in provinces]
@@ -200,6 +204,8 @@ def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: s
     tg = tg[(tg.year == year) & tg.province_slug.isin(slugs + [nat.slug]) & tg.value.notna()]
     ind = ds.indicators.set_index("id")
     tg = tg[tg.indicator.map(ind["unit"]) == unit]
+    if indicators is not None:
+        tg = tg[tg.indicator.isin(indicators)]
     shared = tg.groupby("indicator").province_slug.nunique()
     if (shared >= min_shared).any():
         shared = shared[shared >= min_shared]
