@@ -703,6 +703,16 @@ def chart_data(ctx: Context, indicator: str, target_years) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[ctx.tr("Kỳ", "Period"), ctx.tr("Loại", "Kind"), ctx.tr("Giá trị", "Value")])
 
 
+def charts_data(ctx: Context, indicators: list[str], target_years) -> pd.DataFrame:
+    """The figures the trajectory panels draw, one table for all of them (the part nbval compares)."""
+    frames = []
+    for indicator in indicators:
+        d = chart_data(ctx, indicator, target_years)
+        d.insert(0, ctx.tr("Chỉ tiêu", "Indicator"), ctx.iname(indicator))
+        frames.append(d)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def other_figures(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
     """Figures reported for the unit on indicators it has no target for."""
     o = ctx.ds.observations

@@ -108,3 +108,26 @@ def test_charts_refuse_what_they_cannot_draw(ds):
         plots.trajectory(ds, "Lai Châu", "digital_economy_shar")
     with pytest.raises(ParameterError, match="No targets for the year 2031"):
         nq57lib.compare(ds, ["Lai Châu"], year=2031)
+
+
+def test_every_small_multiples_figure_is_laid_out_cleanly(ds):
+    """The trajectories report draws all of a unit's charts as panels of one figure: no text overlaps there
+    either (a target's label moves below its marker when the last figure's label is above)."""
+    a = nq57lib.assess(ds)
+    keep = a[(a.unit != "milestone") & (a.n_obs > 0)]
+    assert keep.province_slug.nunique() >= 20
+    bad = {}
+    for slug, g in keep.groupby("province_slug"):
+        indicators = list(dict.fromkeys(g.indicator))
+        for lang in ("vi", "en"):
+            fig = plots.trajectories(ds, slug, indicators, lang)
+            assert len([ax for ax in fig.axes if ax.axison]) == len(indicators)
+            problems = layout_problems(fig)
+            if problems:
+                bad[(slug, lang)] = problems
+    assert not bad, bad
+
+
+def test_small_multiples_refuse_a_unit_with_nothing_to_draw(ds):
+    with pytest.raises(ParameterError, match="nothing to draw"):
+        plots.trajectories(ds, "Lai Châu", [])
