@@ -14,19 +14,22 @@ from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_O
 
 def _validate(args) -> int:
     from .dataset import load
-    if args.staging:
-        from .errors import ImportRefused
-        from .staging import check
-        plan = check(args.staging, args.data)
-        if plan.problems:
-            raise ImportRefused(plan.problems, args.staging)
-        print(f"OK: {args.staging} can be appended to {plan.data_dir}.\n{plan.summary()}\n"
-              f"Append with: nq57 import {args.staging}")
-        return EXIT_OK
     ds = load(args.data)
     print(f"OK: {args.data or ds.data_dir} is valid: {len(ds.targets)} targets and "
           f"{len(ds.observations)} observations for {ds.provinces.shape[0]} provincial units, "
           f"{len(ds.indicators)} indicators, {len(ds.sources)} sources.")
+    return EXIT_OK
+
+
+def _validate_staging(args) -> int:
+    """``nq57 validate --staging FILE``: the data, and the rows of FILE as if appended (nothing is written)."""
+    from .errors import ImportRefused
+    from .staging import check
+    plan = check(args.staging, args.data)
+    if plan.problems:
+        raise ImportRefused(plan.problems, args.staging)
+    print(f"OK: {args.staging} can be appended to {plan.data_dir}.\n{plan.summary()}\n"
+          f"Append with: nq57 import {args.staging}")
     return EXIT_OK
 
 
@@ -95,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data", metavar="DIR", help="data folder (default: the project's data/)")
     v.add_argument("--staging", metavar="FILE", help="also check the rows of a staging CSV (04_curate) or a filled "
                                                      "template as if they were appended to the data")
-    v.set_defaults(func=_validate)
+    v.set_defaults(func=lambda args: (_validate_staging if args.staging else _validate)(args))
     e = sub.add_parser("extract", help="propose candidate rows from a Vietnamese document (.txt or .html)")
     e.add_argument("path", metavar="PATH", help="a UTF-8 text file or a saved web page")
     e.add_argument("--province", metavar="NAME", help="the unit the document is about (another unit's figures are left out)")

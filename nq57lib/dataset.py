@@ -70,7 +70,7 @@ class Dataset:
     indicators : DataFrame
         id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note, note_en, keywords
         (the words ``nq57 extract`` matches a figure's clause with: ``;`` between alternatives, ``+``
-        between words that must all occur).
+        between words that must all occur; ``pillars`` has ``keywords`` too: the words of its topic).
     targets : DataFrame
         province (canonical name), province_slug, indicator, year, comparator, value,
         value_high, source_id, quote, note, note_en.
@@ -81,7 +81,7 @@ class Dataset:
         id, title, publisher, published, url, language, instrument (the kind of document, see
         :data:`INSTRUMENTS`), doc_number, note.
     pillars : DataFrame
-        id, name_vi, name_en, order, keywords (words of the pillar's topic, for ``nq57 extract``).
+        id, name_vi, name_en, order.
     """
 
     provinces: pd.DataFrame

@@ -34,6 +34,8 @@ COLUMNS = ("kind", "province", "indicator", "year", "period_end", "period", "com
            "value_high", "unit", "quote", "confidence")
 #: rows with a confidence below this are marked for a closer look (``marked``), not dropped
 THRESHOLD = 0.5
+#: the least keyword score that names an indicator (a four-letter word in the quote)
+MIN_SCORE = 4
 
 _UNIT_SCALE = {"vnd_billion": 1e9, "vnd_million": 1e6, "vnd_million_per_month": 1e6}
 
@@ -192,6 +194,7 @@ _FURNITURE = [re.compile(rx, _FLAGS) for rx in (
     r"(?:điện thoại|đt|fax|hotline|sđt|tel)\s*:?\s*[\d .()+-]{6,}",
     r"\(?\+?\d{2,4}\)?[ .]\d{3,4}[ .]\d{3,4}(?:[ .]\d{2,4})?(?![\d%])",              # 0214.3840.044
     r"(?:https?://|www\.)\S+|\S+@\S+",
+    r"(?:tháng|quý)\s+(?:\d{1,2}|IV|I{1,3})(?!\w)",                                   # "hết tháng 10" with no year
 )]
 _DURATION_AFTER = re.compile(r"\s*(?:năm|tháng|tuần|ngày|giờ|phút|giây)(?!\w)", _FLAGS)
 _STRUCTURE_AFTER = re.compile(
@@ -386,24 +389,26 @@ class _Keywords:
             if not _compatible(unit, self.units[ind]):
                 continue
             for alt in alts:
-                score, in_quote = 0.0, False
+                score, in_quote, total = 0.0, 0.0, 0.0
                 for term in alt:
                     w = next((w for text, w in places if self._find(term, text)), 0.0)
                     if not w:
                         break
                     score += _weight(term) * w
-                    in_quote = in_quote or w == places[0][1]
+                    total += _weight(term)
+                    in_quote += _weight(term) if w == places[0][1] else 0.0
                 else:
-                    score *= 1.0 if in_quote else 0.5  # no word of it in the quote: a weaker match
+                    score *= 0.5 + 0.5 * in_quote / total  # words outside the quote: a weaker match
                     if score > best_score:
                         best, best_score = ind, score
         return best, best_score
 
 
 def _weight(term: str) -> float:
-    """What a matched term is worth: its length; an acronym ("tfp", "hdi", "dti") is worth more than its
-    three letters, since it names one thing."""
-    return max(len(term), 10) if term.isascii() and term.isalpha() and len(term) <= 5 else len(term)
+    """What a matched term is worth: its length; an acronym ("tfp", "hdi", "dti") or a number ("63", the
+    base of a rank) is worth more than its few characters, since it names one thing."""
+    short = term.isascii() and (term.isalpha() or term.isdigit()) and len(term) <= 5
+    return max(len(term), 10) if short else len(term)
 
 
 def _compatible(detected: str, unit: str) -> bool:
@@ -889,7 +894,7 @@ def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, ref, kw: _Keywor
     unit = _detect_unit(p, after, before + text[f.start:numstart], sentence)
     kind, k_conf = _kind(f, numstart, lines, doc_line, cues, times, ref)
     ind, score = kw.best([(quote, 1.0), (clause, 0.4), (sentence, 0.25)], unit)
-    if score < 6:
+    if score < MIN_SCORE:
         ind, score = "", 0.0
     ind_unit = kw.units.get(ind, "")
     out_unit = ind_unit or (unit if unit not in ("decimal",) else "")

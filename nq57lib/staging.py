@@ -40,7 +40,7 @@ SOURCES_SHEET = "Nguồn mới"
 
 #: the columns of sheet "Số liệu": (short name, Vietnamese label, English label, filled in by the user)
 FIGURE_COLUMNS = (
-    ("province", "Tỉnh, thành", "Unit", False),
+    ("province", "Tỉnh, thành", "Province or city", False),
     ("indicator", "Mã chỉ tiêu", "Indicator id", False),
     ("name", "Tên chỉ tiêu", "Indicator", False),
     ("indicator_unit", "Đơn vị của chỉ tiêu", "Indicator's unit", False),
@@ -104,7 +104,8 @@ class NewRow:
 
 
 def _header_keys(header: list, keys: dict[str, tuple[str, str]]) -> dict[int, str]:
-    """Column index -> short name, from headers written as the label, either language, or the short name."""
+    """Column index -> short name, from headers written as the template's label, the short name (alone or
+    in brackets), or either language's label."""
     from .names import fold
 
     out = {}
@@ -113,10 +114,10 @@ def _header_keys(header: list, keys: dict[str, tuple[str, str]]) -> dict[int, st
         if not text:
             continue
         bracket = text.rsplit("[", 1)[-1].rstrip("]").strip() if text.endswith("]") else ""
-        for key, (vi, en) in keys.items():
-            if fold(text) in (fold(key), fold(vi), fold(en), fold(f"{vi} / {en}")) or bracket == key:
-                out[i] = key
-                break
+        key = bracket if bracket in keys else next((k for k in keys if fold(text) == fold(k)), None) or next(
+            (k for k, (vi, en) in keys.items() if fold(text) in (fold(vi), fold(en), fold(f"{vi} / {en}"))), None)
+        if key and key not in out.values():
+            out[i] = key
     return out
 
 

@@ -44,7 +44,7 @@ def _same_value(a: str, b) -> bool:
 def evaluate(seed_dir: Path, verbose: bool = True) -> tuple[float, float]:
     ds = nq57lib.load()
     units = ds.indicators.set_index("id")["unit"]
-    found = tp_rows = n_rows = n_curated = right_indicator = 0
+    found = tp_rows = n_rows = n_curated = right_indicator = restated = 0
     misses, wrong = [], []
     for src in ds.sources.itertuples():
         m = re.search(r"seeds/(\d{3}_\w+\.txt)", src.note or "")
@@ -81,6 +81,7 @@ def evaluate(seed_dir: Path, verbose: bool = True) -> tuple[float, float]:
             if not real[i] and any(c.kind == kind and _same_value(c.value, r.value) and c.indicator == r.indicator
                                    for kind, r, _ in curated):
                 real[i] = True   # restates a curated fact
+                restated += 1
             if real[i]:
                 tp_rows += 1
             else:
@@ -89,7 +90,8 @@ def evaluate(seed_dir: Path, verbose: bool = True) -> tuple[float, float]:
     precision = tp_rows / n_rows if n_rows else 0.0
     print(f"extract on {seed_dir}: recall {recall:.1%} ({found} of {n_curated} curated targets and figures "
           f"proposed with the same kind and value), precision {precision:.1%} ({tp_rows} of {n_rows} rows are "
-          f"real facts); the indicator is the curated one for {right_indicator} of the {found} found")
+          f"real facts, {restated} of them restating a curated fact elsewhere in the document); the indicator is "
+          f"the curated one for {right_indicator} of the {found} found")
     if verbose:
         for title, items in (("missed", misses), ("not a real fact", wrong)):
             if items:
