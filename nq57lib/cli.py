@@ -7,6 +7,7 @@ holds it; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_OUTPUT
@@ -33,10 +34,28 @@ def _validate_staging(args) -> int:
     return EXIT_OK
 
 
-def _extract(args) -> int:
+def _print_rows(rows, fmt: str, columns) -> None:
     import csv
-    import datetime
     import json
+
+    if fmt == "json":
+        def typed(key, v):
+            if v == "":
+                return None
+            if key in ("value", "value_high", "confidence"):
+                return float(v)
+            return int(v) if key == "year" else v
+        items = [{k: typed(k, r[k]) for k in columns} | {"marked": bool(r["marked"])} for r in rows.to_dict("records")]
+        print(json.dumps(items, ensure_ascii=False, indent=1))
+    else:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows[list(columns)].itertuples(index=False, name=None))
+    sys.stdout.flush()
+
+
+def _extract(args) -> int:
+    import datetime
 
     from .dataset import load
     from .errors import ParameterError
@@ -49,19 +68,11 @@ def _extract(args) -> int:
             raise ParameterError(f"--published {args.published!r} is not a date: write it as YYYY-MM-DD, e.g. 2025-11-17") from None
     doc = read_document(args.path)
     rows = extract(doc, load(args.data), province=args.province, published=args.published, source_id=args.source_id)
-    if args.format == "json":
-        def typed(key, v):
-            if v == "":
-                return None
-            if key in ("value", "value_high", "confidence"):
-                return float(v)
-            return int(v) if key == "year" else v
-        items = [{k: typed(k, r[k]) for k in COLUMNS} | {"marked": bool(r["marked"])} for r in rows.to_dict("records")]
-        print(json.dumps(items, ensure_ascii=False, indent=1))
-    else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(rows[list(COLUMNS)].itertuples(index=False, name=None))
+    try:
+        _print_rows(rows, args.format, COLUMNS)
+    except BrokenPipeError:   # `nq57 extract page.txt | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     if not doc.text.strip():
         print(f"{args.path} is empty: no figure to propose.", file=sys.stderr)
     elif rows.empty:

@@ -17,7 +17,7 @@ from .errors import ImportRefused, ParameterError
 from .extract import COLUMNS, THRESHOLD, Document, extract, read_document
 from .numbers import format_number
 from .report import Context, _HTML, table
-from .staging import SOURCE_COLUMNS, _data_file, check
+from .staging import SOURCE_COLUMNS, DataRows, check
 from .tables import target_text
 
 #: the document the notebook reviews when ``path`` is None: a test page of the project (made-up figures),
@@ -96,29 +96,17 @@ def keep_rows(rv: Review, keep) -> list[int]:
 # ------------------------------------------------------------------ the rows of data/ a candidate meets
 
 def in_data(rows: pd.DataFrame, ds) -> list[str]:
-    """For each candidate, the row of data/ with the same unit, indicator and year (target) or period end
-    (figure): "=" when it gives the same value (a duplicate), "≠" when another (a conflict); '' when none."""
-    lines = {name: _data_file(ds.data_dir / name)[2] for name in ("targets.csv", "observations.csv")}
-    slugs: dict[str, str | None] = {}
-
-    def slug(name):
-        if name not in slugs:
-            try:
-                slugs[name] = ds.find_province(name).name if name else None
-            except ParameterError:
-                slugs[name] = None
-        return slugs[name]
-
+    """For each candidate, the rows of data/ with the same unit, indicator and year (target, any document)
+    or period end (figure): "=" when one gives the same value (a duplicate), "≠" another (a conflict)."""
+    data = DataRows(ds, ds.data_dir)
     out = []
     for r in rows.to_dict("records"):
-        name, key = ("targets.csv", "year") if r["kind"] == "target" else ("observations.csv", "period_end")
+        name = "targets.csv" if r["kind"] == "target" else "observations.csv"
         found = []
-        if r["indicator"] and r[key] and r["province"]:
-            for line, old in lines[name]:
-                if old["indicator"] == r["indicator"] and old.get(key) == r[key] and slug(old["province"]) == slug(r["province"]):
-                    same = _same(old["value"], r["value"]) and _same(old.get("value_high", ""), r["value_high"])
-                    found.append(f"{'=' if same else '≠'} {name} {line}: {old['value']}"
-                                 + (f"-{old['value_high']}" if old.get("value_high") else "") + f" ({old['source_id']})")
+        for line, old in data.same_fact(name, r["province"], r["indicator"], r["year"] or r["period_end"]):
+            same = _same(old["value"], r["value"]) and _same(old.get("value_high", ""), r["value_high"])
+            found.append(f"{'=' if same else '≠'} {name} {line}: {old['value']}"
+                         + (f"-{old['value_high']}" if old.get("value_high") else "") + f" ({old['source_id']})")
         out.append("; ".join(found))
     return out
 

@@ -359,6 +359,40 @@ def _appended(raw_text: str, header: list[str], rows: list[dict]) -> str:
     return body + buf.getvalue()
 
 
+class DataRows:
+    """The rows of data/'s files as written, with the line each starts on (as the loader counts), and
+    the facts among them that state the same thing as a new row."""
+
+    FILES = ("sources.csv", "targets.csv", "observations.csv")
+
+    def __init__(self, ds, data_dir: Path):
+        self.ds = ds
+        self.text, self.header, self.lines = {}, {}, {}
+        for name in self.FILES:
+            self.text[name], self.header[name], self.lines[name] = _data_file(Path(data_dir) / name)
+        self._slugs: dict[str, str | None] = {}
+
+    def slug(self, name: str) -> str | None:
+        """The unit a name in a data file or a new row stands for (None when none)."""
+        if name not in self._slugs:
+            try:
+                self._slugs[name] = self.ds.find_province(name).name if name else None
+            except ParameterError:
+                self._slugs[name] = None
+        return self._slugs[name]
+
+    def same_fact(self, file: str, province: str, indicator: str, when: str, source_id: str | None = None):
+        """The (line, row) pairs of ``file`` for the same unit, indicator and year (targets.csv) or period
+        end (observations.csv), and the same source when ``source_id`` is given."""
+        key = "year" if file == "targets.csv" else "period_end"
+        unit = self.slug(province)
+        if unit is None or not indicator or not when:
+            return []
+        return [(line, old) for line, old in self.lines[file]
+                if old["indicator"] == indicator and old.get(key) == when and self.slug(old["province"]) == unit
+                and (source_id is None or old["source_id"] == source_id)]
+
+
 # ------------------------------------------------------------------ checking
 
 @dataclass
@@ -413,25 +447,12 @@ def check(path: str | Path, data_dir: str | Path | None = None) -> Plan:
     plan = Plan(str(path), data_dir, problems=problems)
     ds = load(data_dir)
     units = ds.indicators.set_index("id")["unit"]
-    slugs: dict[str, str | None] = {}
-
-    def slug(name):
-        if name not in slugs:
-            try:
-                slugs[name] = ds.find_province(name).name if name else None
-            except ParameterError:
-                slugs[name] = None
-        return slugs[name]
-
     if not any(r.file != "sources.csv" for r in rows):
         plan.problems.append(Problem(str(path), 0, "", "", "has no new figure",
                                      f"fill in the column \"Số liệu mới / New figure\" of sheet \"{SHEET}\" (one "
                                      "figure a row, with its date, source and quote)"))
-    texts, existing = {}, {}
-    for name in ("sources.csv", "targets.csv", "observations.csv"):
-        texts[name], header, lines = _data_file(data_dir / name)
-        existing[name] = (header, lines)
-    known_sources = {c["id"]: (line, c) for line, c in existing["sources.csv"][1]}
+    data = DataRows(ds, data_dir)
+    known_sources = {c["id"]: (line, c) for line, c in data.lines["sources.csv"]}
     new_sources: dict[str, NewRow] = {}
     keep: list[NewRow] = []
     for r in rows:
@@ -465,9 +486,11 @@ def check(path: str | Path, data_dir: str | Path | None = None) -> Plan:
         if getattr(r, "unit", "") and r.unit not in UNITS:
             plan.problems.append(r.problem("unit", r.unit, "is not a known unit", "use one of " + ", ".join(UNITS)))
             continue
-        same = _same_fact(r, existing, slug)
-        if same is not None:
-            line, old = same
+        # the loader counts two targets of one document for one unit, indicator and year as a duplicate
+        same = data.same_fact(r.file, c["province"], ind, c.get("year") or c.get("period_end", ""),
+                              c["source_id"] if r.file == "targets.csv" else None)
+        if same:
+            line, old = same[0]
             what = f"{r.file} line {line} ({old['province']}, {old['indicator']}, " \
                    f"{old.get('year') or old.get('period_end')}, {old['source_id']})"
             if old["value"] == c["value"] and old.get("value_high", "") == c.get("value_high", ""):
@@ -482,26 +505,11 @@ def check(path: str | Path, data_dir: str | Path | None = None) -> Plan:
         plan.append.setdefault(r.file, []).append(r)
     plan.append = {k: plan.append[k] for k in ("sources.csv", "targets.csv", "observations.csv") if k in plan.append}
     if plan.append:
-        plan.problems += _loader_problems(plan, data_dir, texts, existing)
+        plan.problems += _loader_problems(plan, data_dir, data)
     return plan
 
 
-def _same_fact(r: NewRow, existing, slug) -> tuple[int, dict] | None:
-    """The row of data/ that states the same fact: the same unit, indicator and period (observations) or
-    the same unit, indicator, year and document (targets, as the loader counts duplicates)."""
-    c = r.cells
-    s = slug(c["province"])
-    if s is None:
-        return None
-    key = "period_end" if r.file == "observations.csv" else "year"
-    for line, old in existing[r.file][1]:
-        if old["indicator"] == c["indicator"] and old.get(key) == c.get(key) and slug(old["province"]) == s \
-                and (r.file == "observations.csv" or old["source_id"] == c["source_id"]):
-            return line, old
-    return None
-
-
-def _loader_problems(plan: Plan, data_dir: Path, texts, existing) -> list[Problem]:
+def _loader_problems(plan: Plan, data_dir: Path, data: DataRows) -> list[Problem]:
     """Load a temporary copy of data/ with the rows appended; the loader's problems on those rows,
     told by the sheet or file and row they came from."""
     problems = []
@@ -512,9 +520,9 @@ def _loader_problems(plan: Plan, data_dir: Path, texts, existing) -> list[Proble
                 shutil.copyfile(data_dir / name, tmp / name)
         origin: dict[tuple[str, int], NewRow] = {}
         for name, rows in plan.append.items():
-            header, lines = existing[name]
-            first = texts[name].count("\n") + (1 if texts[name].endswith("\n") else 2)
-            (tmp / name).write_text(_appended(texts[name], header, [r.cells for r in rows]), encoding="utf-8",
+            text = data.text[name]
+            first = text.count("\n") + (1 if text.endswith("\n") else 2)
+            (tmp / name).write_text(_appended(text, data.header[name], [r.cells for r in rows]), encoding="utf-8",
                                     newline="")
             for i, r in enumerate(rows):
                 origin[(name, first + i)] = r

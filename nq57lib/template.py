@@ -270,6 +270,7 @@ def template(province: str, out: str | Path, year: int | None = None, data_dir: 
     for row in guide.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(LISTS_SHEET))
     wb.active = wb.sheetnames.index(SHEET)
     wb.properties.title = f"nq57: số liệu mới cho {unit['name']}"
     wb.properties.subject = "nq57 template"

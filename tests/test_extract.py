@@ -5,7 +5,6 @@ listed by hand in tests/pages/expected.csv. The seed documents are measured by `
 """
 import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
