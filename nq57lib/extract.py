@@ -196,12 +196,13 @@ _FURNITURE = [re.compile(rx, _FLAGS) for rx in (
     r"(?:https?://|www\.)\S+|\S+@\S+",
     r"(?:tháng|quý)\s+(?:\d{1,2}|IV|I{1,3})(?!\w)",                                   # "hết tháng 10" with no year
 )]
-_DURATION_AFTER = re.compile(r"\s*(?:năm|tháng|tuần|ngày|giờ|phút|giây)(?!\w)", _FLAGS)
+_DURATION_AFTER = re.compile(r"\s*(?:năm|tháng|tuần|ngày|giờ|phút|giây|bậc)(?!\w)", _FLAGS)   # "tăng 34 bậc": a change
 _STRUCTURE_AFTER = re.compile(
     r"\s*(?:chỉ tiêu|nhiệm vụ,? giải pháp|nhóm (?:nhiệm vụ|giải pháp)|giải pháp|trọng điểm|điểm nghẽn|nội dung"
-    r"|mục tiêu|khâu đột phá|đột phá)(?!\w)", _FLAGS)
+    r"|mục tiêu|khâu đột phá|đột phá|trụ cột|chỉ số (?:chính|thành phần|con)|tiêu chí|cấp(?!\s+(?:tỉnh|huyện|xã)))(?!\w)",
+    _FLAGS)
 _AGAINST_PLAN_AFTER = re.compile(r"\s*so với (?:kế hoạch|chỉ tiêu|mục tiêu)", _FLAGS)
-_ORDINAL_BEFORE = re.compile(r"(?:(?<!\w)ngày|lần thứ|(?<!tổng )(?<!\w)số|khóa|khoá|mã|phiên bản)\s*:?\s*$", _FLAGS)
+_ORDINAL_BEFORE = re.compile(r"(?:(?<!\w)ngày|lần thứ|khóa|khoá|mã|phiên bản|mức độ|cấp độ)\s*:?\s*$", _FLAGS)
 
 
 def _overlaps(a: int, b: int, spans) -> bool:
@@ -217,13 +218,17 @@ class _Time:
     year: int | None = None      # the year the phrase names
     period_end: str = ""         # the last day it covers (YYYY-MM-DD), "" when rough
     period: str = ""             # as data files word it
-    horizon: bool = False        # "đến năm 2030", "vào năm", "tầm nhìn": the horizon of a target
+    horizon: bool = False        # "đến năm 2030", "vào năm", "tầm nhìn", "giai đoạn 2026-2030": a target's horizon
+    reach: bool = False          # "đến năm 2030", "vào năm", "tầm nhìn": worded as a target whatever the year
     inferred: bool = False       # the year was taken from --published
     asof: bool = False           # "đến nay", "hiện nay": the date of the document, for what follows
 
-    def future(self, ref: _dt.date) -> bool:
-        return self.year is not None and (self.year > ref.year or (self.horizon and self.year >= ref.year
-                                                                        and self.period_end == ""))
+    def future(self, ref: _dt.date, dated: bool = True) -> bool:
+        """A time still to come: after the reference year; a horizon ("đến năm 2025") also in that year,
+        and, when the document's date is unknown, whatever its year (a plan names its horizon so)."""
+        if self.year is None:
+            return False
+        return self.year > ref.year or (self.horizon and self.year == ref.year) or (self.reach and not dated)
 
 
 #: "hiện" as "now", not the second syllable of "thực hiện" (to carry out)
@@ -295,7 +300,7 @@ def _time_phrases(text: str, published: _dt.date | None) -> list[_Time]:
         elif rel in ("cuối", "hết"):
             add(m, _Time(m.start(), m.end(), y, f"{y}-12-31", f"cuối năm {y}"))
         else:
-            add(m, _Time(m.start(), m.end(), y, f"{y}-12-31", str(y), horizon=horizon))
+            add(m, _Time(m.start(), m.end(), y, f"{y}-12-31", str(y), horizon=horizon, reach=horizon))
     if published is not None:
         for m in re.finditer(r"(?P<pre>(?:tính\s+)?(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+|cuối\s+)?|hết\s+|cuối\s+)"
                              r"tháng\s+(?P<m>\d{1,2})(?!\d|\s*/\s*\d|\s+năm)", text, _FLAGS):
@@ -318,7 +323,8 @@ def _time_phrases(text: str, published: _dt.date | None) -> list[_Time]:
 
 _TARGET_CUES = re.compile(
     r"phấn đấu|mục tiêu|chỉ tiêu|tầm nhìn|định hướng|đặt ra|đề ra|hướng tới|hướng đến|tối thiểu|ít nhất|không dưới"
-    r"|không thấp hơn|cần đạt|phải đạt|sẽ đạt|sẽ|kế hoạch năm|phân bổ|bố trí|tiến tới|dự kiến", _FLAGS)
+    r"|không thấp hơn|cần đạt|phải đạt|sẽ đạt|sẽ|(?<!so với )kế hoạch|quy hoạch|đề án|chiến lược|chương trình hành động|phân bổ"
+    r"|bố trí|tiến tới|dự kiến|dự chi|kỳ vọng|(?:thuộc|nằm trong|vào|trong) (?:nhóm|tốp|top)", _FLAGS)
 _OBS_CUES = re.compile(
     rf"đã đạt|ước đạt|ước tính|đạt được|đã có|{_NOW}(?:có|đã|nay|tại)(?!\w)|(?<=, )hiện(?=,)|toàn tỉnh có"
     r"|toàn tỉnh đã|cả tỉnh có|(?<!\w)đã(?!\w)|tính đến|đến nay|xếp thứ|xếp hạng|đứng thứ|(?<!\w)còn(?!\w)|kết quả"
@@ -468,6 +474,8 @@ def _detect_unit(p: ParsedNumber, after: str, before: str, sentence: str) -> str
     after_l, before_l = after.lower(), before.lower()
     if p.unit == "%":
         return "percent"
+    if p.second in (63.0, 34.0) and p.value <= p.second and float(p.value).is_integer() and p.scale == 1:
+        return "rank"   # "28/63", "14/34": a place among the 63 provinces (34 since the merger)
     if p.scale > 1 and re.match(r"\s*(?:tỷ\s+|tỉ\s+)?đồng", after_l):
         if re.match(r"\s*đồng\s*/\s*tháng", after_l) and p.scale == 1e6:
             return "vnd_million_per_month"
@@ -659,10 +667,11 @@ def extract(document: Document | str | Path, ds=None, province: str | None = Non
 
         ``confidence`` is the sum of: 0.2 for a figure on the topic; up to 0.35 for the indicator match
         (by the length of the matched keywords, less when they stand outside the quote); 0.2 when the
-        kind comes from the words of its own sentence (0.15 from the paragraph, 0.1 from a heading or the
-        title, 0 by default: observation); 0.15 when the year or period comes from its own sentence (0.1
-        from around it, 0.05 when taken from ``published``); 0.1 when the unit is clear and agrees
-        with the indicator's.
+        kind comes from the words of its own sentence (0.15 from the paragraph, 0.1 from the paragraph
+        before, a heading or the title, 0 by default: observation); 0.15 when the year or period comes
+        from its own sentence (0.1 from around it, 0.05 when taken from ``published``); 0.1 when the unit
+        is clear and agrees with the indicator's. A row without an indicator stays below the threshold
+        (at most 0.45): it cannot enter data/ as it is.
 
     Examples
     --------
@@ -686,6 +695,9 @@ def extract(document: Document | str | Path, ds=None, province: str | None = Non
         published = _dt.date.fromisoformat(published)
     lang = lang or (src["language"] if src is not None else "vi")
     ref = published or _dt.date.today()
+
+    def future(t: _Time) -> bool:
+        return t.future(ref, dated=published is not None)
 
     kw = _Keywords(ds.indicators, ds.pillars)
     pv = _Provinces(ds.provinces)
@@ -721,7 +733,10 @@ def extract(document: Document | str | Path, ds=None, province: str | None = Non
         clause = next(c for c in _clauses(text, *sentence) if c[0] <= s <= c[1])
         if _not_a_figure(text, s, e, digit, p, line, furniture, time_spans):
             continue
-        if not kw.on_topic(text[sentence[0]:sentence[1]]):
+        # the topic of a list is in its lead-in; the topic of a lead-in may be in the sentence after it
+        near = [se for se in line.sentences if se[1] <= sentence[0]][-2:] + \
+            [se for se in line.sentences if se[0] >= sentence[1]][:1]
+        if not any(kw.on_topic(text[a:b]) for a, b in [sentence] + near):
             continue
         figures.append(_Figure(s, e, p, line, sentence, clause))
 
@@ -754,7 +769,7 @@ def extract(document: Document | str | Path, ds=None, province: str | None = Non
     rows = []
     for f in kept:
         a, b = quotes[id(f)]
-        rows += _rows(text, f, a, b, lines, doc_line, cues, times, ref, kw, pv, lang)
+        rows += _rows(text, f, a, b, lines, doc_line, cues, times, future, kw, pv, lang)
     if not rows:
         return _empty_frame()
     frame = pd.DataFrame(rows)
@@ -765,7 +780,7 @@ def extract(document: Document | str | Path, ds=None, province: str | None = Non
 def _not_a_figure(text, s, e, digit, p, line, furniture, time_spans) -> bool:
     before, after = text[digit - 1: digit], text[e: e + 1]
     before2 = text[max(0, digit - 2): digit]
-    if before.isalnum() or after.isalnum() or after == "_":
+    if before.isalnum() or (after.isalnum() and p.unit != "%") or after == "_":
         return True                                               # 5G, 3D, truy cập23, 060a3664.jpg
     if before == "/" or (len(before2) == 2 and before2[1] in ".,/-–" and before2[0].isdigit()):
         return True                                               # a denominator (/1 vạn dân), part of a token
@@ -826,12 +841,12 @@ def _start(x):
     return x.start if isinstance(x, _Time) else x[0]
 
 
-def _kind(f: _Figure, numstart: int, lines, doc_line, cues, times, ref) -> tuple[str, float]:
+def _kind(text: str, f: _Figure, numstart: int, lines, doc_line, cues, times, future) -> tuple[str, float]:
     cs, ce = f.clause
     ss, se = f.sentence
-    if any(cs <= t.start < ce and t.future(ref) for t in times):
+    if any(cs <= t.start < ce and future(t) for t in times):
         return "target", 0.2
-    events = [(c[0], c[1]) for c in cues] + [(t.start, "target" if t.future(ref) else "observation")
+    events = [(c[0], c[1]) for c in cues] + [(t.start, "target" if future(t) else "observation")
                                              for t in times if t.year is not None]
     events.sort()
     hit = _nearest(events, numstart, ss, ce)
@@ -840,13 +855,25 @@ def _kind(f: _Figure, numstart: int, lines, doc_line, cues, times, ref) -> tuple
     hit = _nearest(events, ss, f.line.start, ss, before_only=True)
     if hit:
         return hit[1], 0.15
-    for ctx in (_heading_before(lines, f.line), doc_line):
-        if ctx is None:
-            continue
-        hit = _nearest(events, ctx.end, ctx.start, ctx.end, before_only=True)
+    for ctx, lead in _context(lines, f.line, doc_line):
+        hit = _nearest([e for e in events if not lead or _LEAD.match(text, e[0])],
+                       ctx.end, ctx.start, ctx.end, before_only=True)
         if hit:
             return hit[1], 0.1
     return "observation", 0.0
+
+
+def _context(lines, line, doc_line) -> list:
+    """Where a figure's sentence says nothing of its kind or time: the paragraph before (a list often follows
+    its lead-in: "Kế hoạch đặt mục tiêu đến năm 2030 ..."), the heading above, and the title."""
+    i = lines.index(line)
+    prev = lines[i - 1] if i > 1 else None
+    return [(c, c is prev) for c in (prev, _heading_before(lines, line), doc_line) if c is not None]
+
+
+#: what makes a paragraph the lead-in of the next one: the words that announce targets or results
+_LEAD = re.compile(r"mục tiêu|chỉ tiêu|phấn đấu|tầm nhìn|định hướng|đặt ra|đề ra|kết quả|đạt được|(?:đến|tới|vào) năm",
+                   _FLAGS)
 
 
 def _heading_before(lines, line):
@@ -857,12 +884,15 @@ def _heading_before(lines, line):
     return None
 
 
-def _when(f: _Figure, numstart: int, kind: str, lines, doc_line, times, ref) -> tuple[_Time | None, float]:
+def _when(f: _Figure, numstart: int, kind: str, lines, doc_line, times, future) -> tuple[_Time | None, float]:
     cs, ce = f.clause
     ss, _ = f.sentence
-    usable = [t for t in times if t.year is not None and (kind == "target" or not t.future(ref))]
+    usable = [t for t in times if t.year is not None and (kind == "target" or not future(t))]
     if kind == "target":
-        usable = [t for t in usable if t.future(ref) or t.horizon or t.period_end]
+        usable = [t for t in usable if future(t) or t.horizon or t.period_end]
+    right_after = [t for t in usable if f.end <= t.start <= f.end + 2 and t.start < ce]
+    if right_after:   # "13,84% năm 2021, 13,51% năm 2022": the year written right after the figure
+        return right_after[0], 0.15
     t = _nearest(usable, numstart, cs, ce, before_only=True) or \
         _nearest([u for u in usable if not u.asof], numstart, cs, ce) or \
         _nearest(usable, numstart, ss, ce, before_only=True)
@@ -871,15 +901,15 @@ def _when(f: _Figure, numstart: int, kind: str, lines, doc_line, times, ref) -> 
     t = _nearest(usable, ss, f.line.start, ss, before_only=True)
     if t:
         return t, 0.1
-    for ctx in (_heading_before(lines, f.line), doc_line):
-        if ctx is not None:
-            t = _nearest(usable, ctx.end, ctx.start, ctx.end, before_only=True)
-            if t:
-                return t, 0.1
+    for ctx, lead in _context(lines, f.line, doc_line):
+        t = _nearest([u for u in usable if not lead or u.reach or not u.horizon], ctx.end, ctx.start, ctx.end,
+                     before_only=True)
+        if t:
+            return t, 0.1
     return None, 0.0
 
 
-def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, ref, kw: _Keywords, pv: _Provinces, lang):
+def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, future, kw: _Keywords, pv: _Provinces, lang):
     p = f.number
     numstart = f.start + next(i for i, c in enumerate(text[f.start:f.end]) if c.isdigit())
     quote = text[a:b]
@@ -892,7 +922,7 @@ def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, ref, kw: _Keywor
     before = text[max(f.line.start, f.start - 30): f.start]
     after = text[f.end: f.end + 40]
     unit = _detect_unit(p, after, before + text[f.start:numstart], sentence)
-    kind, k_conf = _kind(f, numstart, lines, doc_line, cues, times, ref)
+    kind, k_conf = _kind(text, f, numstart, lines, doc_line, cues, times, future)
     ind, score = kw.best([(quote, 1.0), (clause, 0.4), (sentence, 0.25)], unit)
     if score < MIN_SCORE:
         ind, score = "", 0.0
@@ -918,15 +948,18 @@ def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, ref, kw: _Keywor
             else:
                 row["period_end"], row["period"] = when.period_end, when.period
             t_conf = 0.05 if when.inferred else t_conf
-        row["confidence"] = f"{min(0.99, conf + k + t_conf):.2f}"
+        total = min(0.99, conf + k + t_conf)
+        if not row["indicator"]:   # it cannot enter data/ as it is: always for a closer look
+            total = min(total, THRESHOLD - 0.05)
+        row["confidence"] = f"{total:.2f}"
         rows.append(row)
 
     high = p.value_high * p.scale if p.value_high is not None else None
     if p.second is not None and not rank:
-        when, t_conf = _when(f, numstart, "observation", lines, doc_line, times, ref)
+        when, t_conf = _when(f, numstart, "observation", lines, doc_line, times, future)
         add("observation", p.value * p.scale, None, comparator if kind == "observation" else "", 0.2, t_conf, when)
         if p.unit == "%":   # "51,69/85%": the figure against the year's plan
-            plan, t2 = _when(f, numstart, "target", lines, doc_line, times, ref)
+            plan, t2 = _when(f, numstart, "target", lines, doc_line, times, future)
             plan = plan or when
             add("target", p.second * p.scale, None, "=", 0.2, t2 or t_conf, plan)
         else:               # "85/145 nhiệm vụ": a part of a whole; the whole is a figure too
@@ -935,7 +968,7 @@ def _rows(text, f: _Figure, a, b, lines, doc_line, cues, times, ref, kw: _Keywor
             add("observation", p.second * p.scale, None, "", 0.1, t_conf, when)
             base.update(base_ind)
         return rows
-    when, t_conf = _when(f, numstart, kind, lines, doc_line, times, ref)
+    when, t_conf = _when(f, numstart, kind, lines, doc_line, times, future)
     if kind == "target" and not comparator:
         comparator = "="
     add(kind, p.value * p.scale, high, comparator, k_conf, t_conf, when)
