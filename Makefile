@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test browser refresh lab validate audit bench clean
+.PHONY: help setup report test browser refresh lab validate audit extract-eval bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ validate: setup ## check data/ and list every problem
 
 audit: setup ## developers: compare data/ with the seed documents in ../shared/seeds
 	$(BIN)/python scripts/audit_seeds.py ../shared/seeds
+
+extract-eval: setup ## developers: recall and precision of `nq57 extract` on the seed documents in ../shared/seeds
+	$(BIN)/python scripts/extract_eval.py ../shared/seeds
 
 clean: ## remove .venv and caches (outputs/ is kept)
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -40,11 +40,11 @@ DATA_FILES = ("pillars.csv", "provinces.csv", "indicators.csv", "sources.csv", "
 
 # file -> (required columns, optional columns)
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "pillars.csv": (("id", "name_vi", "name_en"), ("order",)),
+    "pillars.csv": (("id", "name_vi", "name_en"), ("order", "keywords")),
     "provinces.csv": (("code", "name", "name_en", "slug", "level"),
                       ("valid_from", "valid_to", "successor", "aliases", "note")),
     "indicators.csv": (("id", "name_vi", "name_en", "unit", "direction", "pillar"),
-                       ("lower_bound", "upper_bound", "note", "note_en")),
+                       ("lower_bound", "upper_bound", "note", "note_en", "keywords")),
     "sources.csv": (("id", "title", "publisher", "language", "instrument"),
                     ("published", "url", "doc_number", "note")),
     "targets.csv": (("province", "indicator", "year", "comparator", "value", "source_id", "quote"),
@@ -68,7 +68,9 @@ class Dataset:
         One row per provincial unit (and Việt Nam): code, name, name_en, slug, level,
         valid_from, valid_to, successor, aliases, note.
     indicators : DataFrame
-        id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note, note_en.
+        id, name_vi, name_en, unit, direction, pillar, lower_bound, upper_bound, note, note_en, keywords
+        (the words ``nq57 extract`` matches a figure's clause with: ``;`` between alternatives, ``+``
+        between words that must all occur; ``pillars`` has ``keywords`` too: the words of its topic).
     targets : DataFrame
         province (canonical name), province_slug, indicator, year, comparator, value,
         value_high, source_id, quote, note, note_en.
@@ -661,7 +663,7 @@ def _typed(frames, resolved, data_dir) -> Dataset:
     def clean(frame, cols):
         return frame[list(cols)].reset_index(drop=True).copy()
 
-    pillars = clean(frames["pillars.csv"], ("id", "name_vi", "name_en", "order"))
+    pillars = clean(frames["pillars.csv"], ("id", "name_vi", "name_en", "order", "keywords"))
     pillars["order"] = pd.to_numeric(pillars["order"].replace("", None))
     provinces = clean(frames["provinces.csv"], sum(COLUMNS["provinces.csv"], ()))
     for col in ("valid_from", "valid_to"):

@@ -23,7 +23,8 @@ class Problem:
     """One problem found in a data file.
 
     ``line`` is the line of the CSV file as a spreadsheet or text editor shows it
-    (the header is line 1); 0 when the problem concerns the whole file.
+    (the header is line 1); 0 when the problem concerns the whole file. ``where`` names what
+    ``line`` counts: "line" in a CSV file, "row" in a worksheet.
     """
 
     file: str
@@ -32,9 +33,10 @@ class Problem:
     value: str
     message: str
     fix: str
+    where: str = "line"
 
     def __str__(self) -> str:
-        where = self.file if self.line == 0 else f"{self.file}, line {self.line}"
+        where = self.file if self.line == 0 else f"{self.file}, {self.where} {self.line}"
         if self.column:
             where += f', column "{self.column}"'
         value = f' "{self.value}"' if self.value != "" else " (empty)"
@@ -69,3 +71,29 @@ class DataValidationError(Nq57Error):
 
 class ParameterError(Nq57Error, ValueError):
     """A notebook or function parameter has a value that cannot be used."""
+
+
+class ImportRefused(Nq57Error):
+    """New rows (a filled template, a CSV of its columns, a staging CSV) cannot be appended to data/:
+    ``problems`` lists every one, with the sheet or file, row, column, value and fix. Nothing is written."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, problems: list[Problem], file: str):
+        self.problems = list(problems)
+        self.file = file
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        tail = "Nothing was written to data/."
+        if len(self.problems) == 1:
+            first = self._line(self.problems[0])
+            return f"{first}{'' if first.endswith('.') else '.'} {tail}"
+        return "\n".join([f"{self.file} is refused, {len(self.problems)} problems (fix them and import again). {tail}"]
+                         + [f"  - {self._line(p)}" for p in self.problems])
+
+    @staticmethod
+    def _line(p: Problem) -> str:
+        if p.line == 0 and not p.column and not p.value:  # about the file as a whole
+            return f"{p.file}: {p.message}. Fix: {p.fix}"
+        return str(p)

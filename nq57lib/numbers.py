@@ -143,6 +143,18 @@ def find_numbers(text: str) -> list[ParsedNumber]:
     >>> [p.value for p in find_numbers("Tỷ lệ hồ sơ tiếp nhận trực tuyến 51,69/85%")]
     [51.69]
     """
+    return [p for _, _, p in locate_numbers(text)]
+
+
+def locate_numbers(text: str) -> list[tuple[int, int, ParsedNumber]]:
+    """Every figure in a text with where it stands: ``(start, end, figure)``, in order.
+
+    The span covers what :func:`find_numbers` reads as one figure: its comparator words, the number,
+    a range's high end, the figure after a slash, and "%" or a scale word.
+
+    >>> [(s, e, p.value) for s, e, p in locate_numbers("đạt 84,2%; trên 80%")]
+    [(4, 9, 84.2), (11, 19, 80.0)]
+    """
     out, pos = [], 0
     while True:
         m = _PATTERN.search(text, pos)
@@ -154,10 +166,10 @@ def find_numbers(text: str) -> list[ParsedNumber]:
             # "12% năm 2020 đến 15%" is two figures, not a range: only "từ a đến b" or "a-b" with a <= b is
             p = ParsedNumber(p.value, None if p.comparator == "between" else p.comparator, None, p.second,
                              p.unit, p.scale, p.approximate)
-            out.append(p)
+            out.append((m.start(), m.end("num"), p))
             pos = m.end("num")
             continue
-        out.append(p)
+        out.append((m.start(), m.end(), p))
         pos = m.end()
 
 

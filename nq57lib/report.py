@@ -214,8 +214,12 @@ def check_parameters(ds: Dataset, params: dict) -> dict:
 def start(notebook: str, **params) -> Context:
     """Check a notebook's parameters and load the data; raise ParameterError with a clear message.
 
-    ``notebook`` is "overview", "compare" or "trajectories".
+    ``notebook`` is "overview", "compare", "trajectories" or "curate" (04_curate: see
+    :func:`nq57lib.curate.start`, which returns a :class:`~nq57lib.curate.Review`).
     """
+    if notebook == "curate":
+        from .curate import start as start_review
+        return start_review(**params)
     if notebook not in ("overview", "compare", "trajectories"):
         raise ParameterError(f"Unknown notebook {notebook!r}")
     check_lang(params.get("lang", "vi"))

@@ -37,3 +37,9 @@ def test_make_lab_allows_root_when_run_as_root():
     r = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     line = next(l for l in r.stdout.splitlines() if "jupyter lab" in l)
     assert ("--allow-root" in line) == (os.geteuid() == 0), line
+
+
+def test_the_workbook_library_is_a_runtime_dependency():
+    """nq57 template and nq57 import need openpyxl at run time, not only in the tests."""
+    deps = dict(_norm(d) for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert deps.get("openpyxl"), "openpyxl must be in [project] dependencies"
