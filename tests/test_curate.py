@@ -34,7 +34,13 @@ def _html(nb) -> str:
 
 @pytest.fixture
 def data_with_dienbien(data_copy):
-    """A copy of data/ that already holds one figure of the test page and a different target (made up)."""
+    """A copy of data/ that already holds one figure of the test page and a different target (made up),
+    and nothing else about Điện Biên (the shipped data has real rows for it)."""
+    for name in ("targets.csv", "observations.csv"):
+        with open(data_copy / name, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        with open(data_copy / name, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows([r for r in rows if r[0] != "Điện Biên"])
     with open(data_copy / "observations.csv", "a", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerow(
             ["Điện Biên", "telecom_base_stations", "2024-12-31", "2024", "1875", "laocai_2025_11", "có 1.875 trạm", "", ""])
@@ -74,7 +80,8 @@ def test_the_rows_kept_go_to_a_staging_csv_that_import_appends(tmp_path, data_co
     assert r.returncode == 0, r.stderr
     ds = nq57lib.load(data_copy)
     assert ds.targets.query("province == 'Điện Biên' and indicator == 'cashless_transactions_share'").value.tolist() == [70.0]
-    assert ds.observations.query("province == 'Điện Biên'").period_end.dt.year.tolist() == [2024]
+    added = ds.observations.query("province == 'Điện Biên' and source_id == 'test_dienbien_plan'")
+    assert added.period_end.dt.year.tolist() == [2024] and added.value.tolist() == [62.5]
     assert ds.sources.set_index("id").loc["test_dienbien_plan", "instrument"] == "dx_plan"
 
 
