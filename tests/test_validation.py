@@ -418,3 +418,13 @@ def test_a_renamed_province_does_not_point_at_another_one(ds):
         ds.find_province("Hà Tây")        # merged into Hà Nội in 2008; not a close spelling of Hà Tĩnh
     assert "did you mean" not in str(e.value)
     assert ds.find_province("Hà Giang")["successor"] == "tuyen-quang"   # a 2025 predecessor is a unit of its own
+
+
+def test_validate_into_a_closed_pipe_is_not_an_error():
+    """`nq57 validate | head -1`: the reader stops early; no "Broken pipe" error, exit 0."""
+    import subprocess
+    import sys
+    r = subprocess.run(f"{sys.executable} -m nq57lib.cli validate | head -c 10", shell=True, capture_output=True,
+                       text=True, timeout=120, executable="/bin/bash")
+    assert r.stdout == "OK: " + r.stdout[4:] and len(r.stdout) == 10
+    assert "Error" not in r.stderr and "Traceback" not in r.stderr
