@@ -176,7 +176,7 @@ def refresh(notebooks_dir: Path | None = None, log=print) -> list[Path]:
     import nbformat
     import papermill
 
-    from .executors import kernel_manager_class
+    from .kernels import kernel_manager_class
 
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else _paths.NOTEBOOKS_DIR
     done = []
