@@ -83,7 +83,7 @@ def _nq57_setup(preload):
         numpy = sys.modules.get("numpy")
         if numpy is not None and m.np_print is not None:
             numpy.set_printoptions(**m.np_print)
-        if m.pd_options is not None:
+        if m.pd_options is not None:  # what nq57lib or a report set
             from pandas._config import config as pdc
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -93,8 +93,6 @@ def _nq57_setup(preload):
                             pdc.set_option(k, v)
                     except Exception:
                         pass
-        import gc
-        gc.collect()
 
     m.reset = reset
     sys.modules["_nq57_warm"] = m
@@ -150,6 +148,48 @@ class KernelError(RuntimeError):
     """A kept kernel could not be started or reset."""
 
 
+async def connect(km, timeout: float = 60):
+    """A new client of ``km``'s kernel, ready: its kernel_info request answered on the shell channel and
+    its status seen on IOPub (so no output of the first cell can be missed).
+
+    jupyter_client's ``wait_for_ready`` does the same and then listens to IOPub for 0.2 s more, which
+    was a fifth of a short report's time.
+    """
+    from queue import Empty
+
+    kc = km.client()
+    kc.start_channels()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            msg_id = kc.kernel_info()
+            reply = None
+            try:
+                while reply is None or reply["parent_header"].get("msg_id") != msg_id:
+                    reply = await kc.get_shell_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None:
+                until = time.monotonic() + 0.5
+                while time.monotonic() < until:
+                    try:
+                        msg = await kc.get_iopub_msg(timeout=max(0.01, until - time.monotonic()))
+                    except Empty:
+                        break
+                    if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"):
+                        kc._handle_kernel_info_reply(reply)
+                        kc.allow_stdin = False
+                        return kc
+            if not await km.is_alive():
+                raise KernelError("the kernel died before it answered")
+            if time.monotonic() > deadline:
+                raise KernelError(f"the kernel did not answer in {timeout:.0f} s")
+    except BaseException:
+        kc.stop_channels()
+        raise
+
+
 class WarmKernel:
     """One kernel kept between reports; :meth:`ready` gives it back a new kernel's state each time.
 
@@ -196,10 +236,8 @@ class WarmKernel:
     def _execute(self, code: str, timeout: float = 60) -> None:
         """Run ``code`` silently on a client of its own; raise KernelError unless it succeeds."""
         async def go():
-            kc = self.km.client()
-            kc.start_channels()
+            kc = await connect(self.km, timeout)
             try:
-                await kc.wait_for_ready(timeout=timeout)
                 msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
                 deadline = time.monotonic() + timeout
                 while True:
@@ -262,6 +300,12 @@ def _engine():
                                  kernel_name=kernel_name, log=logger, log_output=log_output,
                                  stdout_file=stdout_file, stderr_file=stderr_file)
             client = PapermillNotebookClient(nb_man, **final)
+            if client.km is not None:  # a kept kernel: connect here (see connect), not with nbclient
+                from jupyter_core.utils import run_sync
+
+                async def ready():
+                    return await connect(client.km, start_timeout)
+                client.kc = run_sync(ready)()
             try:
                 return client.execute()
             finally:
