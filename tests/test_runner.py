@@ -338,7 +338,118 @@ def test_for_each_makes_a_grid_of_reports(project, capsys):
 
 
 def test_kernels_talk_over_ipc_not_tcp(project):
-    tmp, reports = project
-    assert _run(reports("ok"), tmp / "out") == 0
-    log = (tmp / "out" / "latest" / "logs" / "ok.log").read_text()
-    assert "running over TCP" not in log
+    tmp, _ = project
+    _notebook(tmp / "nb" / "transport.ipynb", "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)")
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: transport\n    notebook: nb/transport.ipynb\n", encoding="utf-8")
+    assert _run(path, tmp / "out") == 0
+    assert _printed(tmp / "out" / "latest" / "transport.ipynb") == "ipc"
+    logs = list((tmp / "out" / "latest" / "logs").glob("kernel-*.log"))
+    assert logs, "the kept kernel's own messages have a log"
+    assert not any("running over TCP" in p.read_text() for p in logs)
+
+
+# ------------------------------------------------------------------ warm workers: one kernel kept between reports
+
+def _printed(nb_path: Path) -> str:
+    """What the notebook's last cell printed (stdout), stripped."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    return "".join("".join(o["text"]) for o in nb["cells"][-1]["outputs"] if o.get("name") == "stdout").strip()
+
+
+SETS_STATE = """import os, sys, warnings, json
+import matplotlib, pandas as pd
+leak = 42
+os.chdir("/")
+sys.path.append("/nowhere")
+os.environ["NQ57_LEAK"] = "1"
+warnings.simplefilter("error")
+matplotlib.rcParams["lines.linewidth"] = 9.5
+pd.set_option("display.max_rows", 3)
+print(os.getpid())"""
+
+SEES_STATE = """import os, sys, warnings, json
+import matplotlib, pandas as pd
+print(json.dumps({"pid": os.getpid(), "leak": "leak" in globals(), "cwd": os.getcwd(), "path": "/nowhere" in sys.path,
+                  "env": "NQ57_LEAK" in os.environ, "filters": repr(warnings.filters),
+                  "linewidth": matplotlib.rcParams["lines.linewidth"], "max_rows": pd.get_option("display.max_rows")}))"""
+
+
+def test_a_warm_worker_gives_each_report_a_new_kernels_state(project):
+    """Two reports in one kept kernel (one worker): the second sees nothing the first left."""
+    tmp, _ = project
+    _notebook(tmp / "nb" / "sets.ipynb", SETS_STATE)
+    _notebook(tmp / "nb" / "sees.ipynb", SEES_STATE)
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: sees-first\n    notebook: nb/sees.ipynb\n  - name: sets\n    notebook: nb/sets.ipynb\n"
+                    "  - name: sees\n    notebook: nb/sees.ipynb\n", encoding="utf-8")
+    out = tmp / "out"
+    assert main(["run", "--reports", str(path), "--out", str(out), "--no-progress", "--jobs", "1"]) == 0
+    run = out / "latest"
+    fresh = json.loads(_printed(run / "sees-first.ipynb"))
+    after = json.loads(_printed(run / "sees.ipynb"))
+    assert int(_printed(run / "sets.ipynb")) == fresh["pid"] == after["pid"], "one kernel served the three reports"
+    assert after == fresh, "the third report saw what the second left"
+    assert fresh["leak"] is False and fresh["path"] is False and fresh["env"] is False
+    assert fresh["cwd"] != "/" and fresh["linewidth"] != 9.5 and fresh["max_rows"] != 3 and "'error', None, Warning" not in fresh["filters"]
+    nb = json.loads((run / "sees.ipynb").read_text())
+    assert [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"] == [1, 2], "counted as in a new kernel"
+
+
+def test_a_kernel_that_dies_on_a_warm_worker_fails_that_report_and_the_next_gets_a_new_kernel(project):
+    tmp, _ = project
+    _notebook(tmp / "nb" / "pid.ipynb", "import os\nprint(os.getpid())")
+    path = tmp / "reports.yaml"
+    names = ["pid-a", "broken", "pid-b", "dead", "pid-c"]
+    books = ["pid", "broken_raises", "pid", "dead_kernel", "pid"]
+    path.write_text("reports:\n" + "".join(f"  - name: {n}\n    notebook: nb/{b}.ipynb\n" for n, b in zip(names, books)),
+                    encoding="utf-8")
+    out = tmp / "out"
+    assert main(["run", "--reports", str(path), "--out", str(out), "--no-progress", "--jobs", "1"]) == 1
+    (run,) = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    by = {r["id"]: r for r in json.loads((run / "manifest.json").read_text())["reports"]}
+    assert [by[n]["status"] for n in names] == ["succeeded", "failed", "succeeded", "failed", "succeeded"]
+    assert by["broken"]["error"]["error"] == "ZeroDivisionError"
+    assert "Dead" in by["dead"]["error"]["error"] + by["dead"]["error"]["message"]
+    pids = {n: int(_printed(run / f"{n}.ipynb")) for n in ("pid-a", "pid-b", "pid-c")}
+    assert pids["pid-a"] == pids["pid-b"], "an error in a cell does not cost the kernel"
+    assert pids["pid-c"] != pids["pid-b"], "the report after a dead kernel gets a new one"
+    assert len(list((run / "logs").glob("kernel-*.log"))) == 2
+
+
+def _comparable(run: Path) -> dict:
+    """Every executed notebook and page of a run, without what differs between any two runs: times, the
+    output path, and the random id papermill gives the injected-parameters cell."""
+    out = {}
+    for nb_path in sorted(run.glob("*.ipynb")):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        page = (run / f"{nb_path.stem}.html").read_text(encoding="utf-8")
+        for key in ("start_time", "end_time", "duration", "output_path"):
+            nb["metadata"]["papermill"].pop(key, None)
+        for cell in nb["cells"]:
+            cell["metadata"].pop("papermill", None)
+            cell["metadata"].pop("execution", None)
+            if "injected-parameters" in cell["metadata"].get("tags", []):
+                page = page.replace(cell["id"], "injected")
+                cell["id"] = "injected"
+        out[nb_path.name] = nb
+        out[f"{nb_path.stem}.html"] = page
+    return out
+
+
+def test_a_warm_worker_writes_what_new_kernels_write(tmp_path):
+    """The real notebooks, three reports in one kept kernel and each in a new kernel: equal but for times."""
+    from nq57lib.executors import LocalExecutor
+    path = tmp_path / "reports.yaml"
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    path.write_text("reports:\n  - name: overview\n    notebook: notebooks/01_overview.ipynb\n    parameters: {lang: en}\n"
+                    "  - name: traj\n    notebook: notebooks/03_trajectories.ipynb\n"
+                    "    for_each: {province: [Lai Châu, lao-cai-cu]}\n", encoding="utf-8")
+    warm = runner.run(reports_file=path, out_dir=tmp_path / "warm", jobs=1, progress=False, log=lambda *a: None)
+    cold = runner.run(reports_file=path, out_dir=tmp_path / "cold", progress=False, log=lambda *a: None,
+                      executor=LocalExecutor(1, warm=False))
+    assert warm.exit_code == cold.exit_code == 0
+    a, b = _comparable(warm.run_dir), _comparable(cold.run_dir)
+    assert sorted(a) == sorted(b) and len(a) == 6
+    for name in a:
+        assert a[name] == b[name], name
