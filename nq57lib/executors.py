@@ -2,7 +2,8 @@
 
 An executor has three methods::
 
-    map(jobs, run_dir, done)   # run every job; call done(job) as each finishes, in any order
+    map(jobs, run_dir, done, env)  # run every job; call done(job) as each finishes, in any order;
+                                   # env: variables for the kernels (the validated data's cache file)
     cancel()                   # Ctrl-C or SIGTERM: stop what is left, now
     close()                    # the run is over: free workers and connections
 
@@ -36,12 +37,12 @@ from .reportset import ConfigError, Job
 
 
 class Executor(Protocol):
-    def map(self, jobs: list[Job], run_dir: Path, done: Callable[[Job], None]) -> None: ...
+    def map(self, jobs: list[Job], run_dir: Path, done: Callable[[Job], None], env: dict | None = None) -> None: ...
     def cancel(self) -> None: ...
     def close(self) -> None: ...
 
 
-#: ``--cluster`` addresses: a prefix and the module and class that take it (``cls(address, env=...)``)
+#: ``--cluster`` addresses: a prefix and the module and class that take it (``cls(address)``)
 CLUSTERS = {
     "tcp://": ("nq57lib.executor_dask", "DaskExecutor"),
     "tls://": ("nq57lib.executor_dask", "DaskExecutor"),
@@ -49,13 +50,13 @@ CLUSTERS = {
 }
 
 
-def for_cluster(address: str, env: dict | None = None) -> Executor:
+def for_cluster(address: str) -> Executor:
     """The executor for a ``--cluster`` address (ConfigError with one line if it cannot be used)."""
     import importlib
 
     for prefix, (module, name) in CLUSTERS.items():
         if address.startswith(prefix):
-            return getattr(importlib.import_module(module), name)(address, env=env or {})
+            return getattr(importlib.import_module(module), name)(address)
     raise ConfigError(f"--cluster {address!r}: give a dask scheduler address (tcp://HOST:8786) "
                       "or local:N for N workers on this machine")
 
@@ -128,14 +129,14 @@ class LocalExecutor:
         self.workers, self.env, self.warm = workers, dict(env or {}), warm
         self.pool = None
 
-    def map(self, jobs: list[Job], run_dir: Path, done) -> None:
+    def map(self, jobs: list[Job], run_dir: Path, done, env: dict | None = None) -> None:
         import multiprocessing
 
         if not jobs:
             return
         self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)),
                                         mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init, initargs=(os.getpid(), self.env, self.warm))
+                                        initializer=_worker_init, initargs=(os.getpid(), {**self.env, **(env or {})}, self.warm))
         futures = {self.pool.submit(_local_job, j, str(run_dir)): j for j in jobs}
         for fut in as_completed(futures):
             job = futures[fut]

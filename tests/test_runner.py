@@ -81,7 +81,7 @@ def test_failures_are_listed_and_the_previous_good_run_stays(project, capsys):
     m = json.loads((runs[-1] / "manifest.json").read_text())
     by = {r["id"]: r for r in m["reports"]}
     assert m["status"] == "failed" and m["exit_code"] == 1
-    assert by["ok"]["status"] == "succeeded"
+    assert by["ok"]["status"] == "reused" and by["ok"]["reused_from"] == good  # unchanged since the good run
     assert by["broken-raises"]["error"]["error"] == "ZeroDivisionError" and by["broken-raises"]["error"]["cell"] == 1
     assert by["dead-kernel"]["status"] == "failed" and "Dead" in by["dead-kernel"]["error"]["error"] + by["dead-kernel"]["error"]["message"]
     printed = capsys.readouterr().out
@@ -301,7 +301,8 @@ def test_a_full_disk_gives_exit_3_and_leaves_nothing_behind(project):
         resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
 
     r = subprocess.run([sys.executable, "-m", "nq57lib.cli", "run", "--reports", str(reports("ok")), "--out", str(out),
-                        "--no-progress"], capture_output=True, text=True, timeout=300, preexec_fn=small_files)
+                        "--no-progress", "--force"],  # executed again, not reused: it has pages to write
+                       capture_output=True, text=True, timeout=300, preexec_fn=small_files)
     assert r.returncode == 3, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and "file size limit" in r.stderr and "nothing was published" in r.stderr
     assert not list(out.glob(".tmp-*")) and os.readlink(out / "latest") == good
@@ -453,3 +454,121 @@ def test_a_warm_worker_writes_what_new_kernels_write(tmp_path):
     assert sorted(a) == sorted(b) and len(a) == 6
     for name in a:
         assert a[name] == b[name], name
+
+
+# ------------------------------------------------------------------ incremental runs
+
+def _manifest(run: Path) -> dict:
+    return json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_an_unchanged_run_reuses_every_report_and_moves_latest(project, capsys):
+    tmp, reports = project
+    out = tmp / "out"
+    path = reports("ok")
+    assert _run(path, out) == 0
+    first = (out / "latest").resolve()
+    assert _run(path, out) == 0
+    second = (out / "latest").resolve()
+    assert second != first, "a complete run of reused reports is the new latest"
+    (r,) = _manifest(second)["reports"]
+    assert r["status"] == "reused" and r["reused_from"] == first.name and r["inputs"] == _manifest(first)["reports"][0]["inputs"]
+    for name in ("ok.ipynb", "ok.html"):
+        assert (second / name).stat().st_ino == (first / name).stat().st_ino, "hard-linked, not executed again"
+    assert "Dùng lại / Reused" in (second / "index.html").read_text() and first.name in (second / "index.html").read_text()
+    assert "1 unchanged since an earlier run, reused" in capsys.readouterr().out
+    assert _run(path, out, "--force") == 0
+    (r,) = _manifest((out / "latest").resolve())["reports"]
+    assert r["status"] == "succeeded" and r["reused_from"] is None
+    assert ((out / "latest") / "ok.html").stat().st_ino != (first / "ok.html").stat().st_ino
+
+
+def test_a_run_with_nothing_changed_neither_loads_nor_validates_the_data(project, monkeypatch):
+    tmp, reports = project
+    out = tmp / "out"
+    assert _run(reports("ok"), out) == 0
+    import nq57lib.dataset
+
+    def no_load(*a, **k):
+        raise AssertionError("the data was loaded again")
+    monkeypatch.setattr(nq57lib.dataset, "load", no_load)
+    assert _run(reports("ok"), out) == 0
+    assert _manifest((out / "latest").resolve())["reports"][0]["status"] == "reused"
+
+
+def test_only_what_changed_runs_again(project, tmp_path):
+    tmp, reports = project
+    out = tmp / "out"
+    shutil.copy(tmp / "nb" / "ok.ipynb", tmp / "nb" / "other.ipynb")
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: ok\n    notebook: nb/ok.ipynb\n  - name: other\n    notebook: nb/other.ipynb\n"
+                    "  - name: broken\n    notebook: nb/broken_raises.ipynb\n", encoding="utf-8")
+    assert _run(path, out) == 1
+    _notebook(tmp / "nb" / "other.ipynb", 'print("changed")')
+    assert _run(path, out) == 1
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    by = {r["id"]: r["status"] for r in _manifest(runs[-1])["reports"]}
+    assert by == {"ok": "reused", "other": "succeeded", "broken": "failed"}, "a failed report is never reused"
+    assert _printed(runs[-1] / "other.ipynb") == "changed"
+
+
+def test_a_changed_figure_runs_every_report_again(project):
+    tmp, _ = project
+    data = tmp / "data"
+    shutil.copytree(ROOT / "data", data)
+    _notebook(tmp / "nb" / "loads.ipynb", "import nq57lib\nprint(len(nq57lib.load(data_dir).targets))")
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: loads\n    notebook: nb/loads.ipynb\n  - name: ok\n    notebook: nb/ok.ipynb\n",
+                    encoding="utf-8")
+    out = tmp / "out"
+    args = ["run", "--data", str(data), "--reports", str(path), "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    assert {r["status"] for r in _manifest(out / "latest")["reports"]} == {"succeeded"}
+    text = (data / "observations.csv").read_text(encoding="utf-8")  # one province's figure and its quote
+    old = "res57_conference_points,2025-03-31,Quý 1/2025,168,laocai_q1_2025,toàn tỉnh có 168 điểm cầu"
+    assert old in text
+    (data / "observations.csv").write_text(text.replace(old, old.replace("168", "169")), encoding="utf-8")
+    assert main(args) == 0
+    assert {r["status"] for r in _manifest(out / "latest")["reports"]} == {"succeeded"}, "any data change runs them all"
+    assert main(args) == 0
+    assert {r["status"] for r in _manifest(out / "latest")["reports"]} == {"reused"}
+
+
+def test_a_new_nq57lib_runs_every_report_again(project, monkeypatch):
+    from nq57lib import incremental
+    tmp, reports = project
+    out = tmp / "out"
+    assert _run(reports("ok"), out) == 0
+    monkeypatch.setattr(incremental, "source_hash", lambda: "another nq57lib")
+    assert _run(reports("ok"), out) == 0
+    assert _manifest(out / "latest")["reports"][0]["status"] == "succeeded"
+
+
+def test_the_data_is_validated_once_per_run_and_the_kernels_are_told(project, monkeypatch):
+    """With nq57lib.cache (the loader's cache of validated data), the run calls prevalidate once and
+    every kernel's environment names the validated file."""
+    import types
+    tmp, _ = project
+    calls = []
+
+    def prevalidate(data_dir, cache_dir):
+        calls.append((data_dir, cache_dir))
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        (cache_dir / "validated.bin").write_bytes(b"ok")
+        return cache_dir / "validated.bin"
+    fake = types.SimpleNamespace(prevalidate=prevalidate, ENV_VAR="NQ57_VALIDATED_DATA")
+    monkeypatch.setitem(sys.modules, "nq57lib.cache", fake)
+    _notebook(tmp / "nb" / "env.ipynb", 'import os\nprint(os.environ.get("NQ57_VALIDATED_DATA"))')
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: env\n    notebook: nb/env.ipynb\n  - name: env-two\n    notebook: nb/env.ipynb\n",
+                    encoding="utf-8")
+    out = tmp / "out"
+    assert _run(path, out) == 0
+    assert calls == [(ROOT / "data", out / ".cache")]
+    assert {_printed(out / "latest" / f"{n}.ipynb") for n in ("env", "env-two")} == {str(out / ".cache" / "validated.bin")}
+    assert _run(path, out) == 0 and len(calls) == 1, "nothing to execute: nothing to validate"
+
+
+def test_the_data_files_hashed_are_the_loaders():
+    from nq57lib import dataset, incremental
+    assert set(incremental.DATA_FILES) == set(dataset.DATA_FILES)
