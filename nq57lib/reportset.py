@@ -1,8 +1,9 @@
 """The report set (reports.yaml): reading it, checking it up front, and expanding it into jobs.
 
 A report is one notebook with parameters. ``for_each`` makes a grid of reports: ``for_each: province``
-is one report per unit with data; a mapping gives several parameters at once, e.g.
-``for_each: {province: all, lang: [vi, en]}`` is every unit with data in both languages. Everything is
+is one report per unit with data; a mapping gives several parameters at once, every combination of their
+values, e.g. ``for_each: {province: all, lang: [vi, en], method: [eurostat, sdsn]}`` is every unit with
+data in both languages by both methods (a report id per combination: ``trajectories-lai-chau-en-sdsn``). Everything is
 checked before any notebook runs: unknown keys, two reports with one name, a parameter the notebook
 does not declare, a value the notebook would refuse (``method: SDSN``). Each problem is a
 :class:`ConfigError` (exit code 2) that says where and what to change.
@@ -116,6 +117,7 @@ def load_reports(path: Path) -> list[dict]:
                               "of parameter names to lists of values, e.g. {province: all, lang: [vi, en]}")
         r["_notebook"] = str(nb)
         r["_path"] = str(path)
+        _grid(r)  # an empty list, a parameter given twice
     return reports
 
 
@@ -130,6 +132,12 @@ def _grid(r: dict) -> dict:
     for k, v in grid.items():
         if v != "all" and not isinstance(v, list):
             v = [v]
+        if v == []:
+            raise ConfigError(f"{r['_path']}: report {r['name']!r}: for_each {k}: the list is empty; "
+                              f"give at least one value, e.g. {{{k}: [vi, en]}}, or remove {k}")
+        if str(k) in (r.get("parameters") or {}):
+            raise ConfigError(f"{r['_path']}: report {r['name']!r}: {k} is both in parameters and in for_each; "
+                              "keep it in one of them")
         out[str(k)] = v
     return out
 

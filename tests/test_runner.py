@@ -572,3 +572,40 @@ def test_the_data_is_validated_once_per_run_and_the_kernels_are_told(project, mo
 def test_the_data_files_hashed_are_the_loaders():
     from nq57lib import dataset, incremental
     assert set(incremental.DATA_FILES) == set(dataset.DATA_FILES)
+
+
+# ------------------------------------------------------------------ the report grid
+
+def test_a_national_grid_is_one_line(ds, tmp_path):
+    """Every unit with data x both languages x both methods, planned from the real notebook (nothing runs)."""
+    from nq57lib.reportset import load_reports, plan
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    path = tmp_path / "reports.yaml"
+    path.write_text("reports:\n  - name: traj\n    title: '{province} ({lang}, {method})'\n"
+                    "    notebook: notebooks/03_trajectories.ipynb\n    parameters: {target_years: [2030, 2045]}\n"
+                    "    for_each: {province: all, lang: [vi, en], method: [eurostat, sdsn]}\n", encoding="utf-8")
+    jobs = plan(ds, load_reports(path))
+    single = plan(ds, load_reports(ROOT / "reports.yaml"), only=["trajectories"])  # the one-parameter form
+    units = [j.parameters["province"] for j in single]
+    assert len(units) > 10 and len(jobs) == 4 * len(units)
+    by = {j.id: j for j in jobs}
+    assert len(by) == len(jobs)
+    lai = by["traj-lai-chau-en-sdsn"]
+    assert lai.parameters == {"target_years": [2030, 2045], "province": "Lai Châu", "lang": "en", "method": "sdsn"}
+    assert lai.title == "Lai Châu (en, sdsn)"
+    assert {(j.parameters["province"], j.parameters["lang"], j.parameters["method"]) for j in jobs} == {
+        (u, lang, m) for u in units for lang in ("vi", "en") for m in ("eurostat", "sdsn")}
+
+
+def test_a_grid_with_an_empty_list_or_a_parameter_twice_is_refused(project, capsys):
+    tmp, _ = project
+    path = tmp / "reports.yaml"
+    path.write_text("reports:\n  - name: echo\n    notebook: nb/ok.ipynb\n    for_each: {province: all, lang: []}\n")
+    assert _run(path, tmp / "out") == 2
+    assert "for_each lang: the list is empty" in capsys.readouterr().err
+    path.write_text("reports:\n  - name: echo\n    notebook: nb/ok.ipynb\n    parameters: {lang: vi}\n"
+                    "    for_each: {province: all, lang: [vi, en]}\n")
+    assert _run(path, tmp / "out") == 2
+    err = capsys.readouterr().err
+    assert "lang is both in parameters and in for_each" in err and "Traceback" not in err
+    assert not (tmp / "out").exists() or not any((tmp / "out").glob("2*"))
