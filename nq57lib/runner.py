@@ -21,7 +21,7 @@ from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .incremental import Inputs, data_hash, keys_only, load_plan, reuse, save_plan
 from .publish import (OutputError, OutputLock, clean_stale, discard, finish, manifest_entry, new_run_folder,
                       output_failure)
-from .reportset import ConfigError, Job, load_reports, plan
+from .reportset import ConfigError, Job, load_reports, notebook_parameters, plan
 
 __all__ = ["run", "refresh", "RunResult", "ConfigError", "OutputError", "data_hash"]
 
@@ -69,14 +69,14 @@ def _validated_data(data_path: Path, out: Path) -> dict:
     return {ENV_VAR: str(prevalidate(data_path, out / ".cache"))}
 
 
-def _plan(data_path: Path, reports_path: Path, out: Path, only, province, data_dir):
+def _plan(data_path: Path, reports_path: Path, out: Path, only, province):
     """The jobs of this run, the inputs they share, and the plan's key if the plan is new (to keep).
 
     The kept plan is used when nothing that makes it has changed (no load, no validation); otherwise the
     data is loaded (and validated) and the report set planned.
     """
     reports = load_reports(reports_path)
-    options = {"only": sorted(only or []), "province": province, "data_dir": str(data_path) if data_dir else None}
+    options = {"only": sorted(only or []), "province": province, "data_dir": str(data_path)}
     try:
         inputs = Inputs(data_path)
         key = inputs.plan_key(reports_path, [r["_notebook"] for r in reports], options)
@@ -89,8 +89,11 @@ def _plan(data_path: Path, reports_path: Path, out: Path, only, province, data_d
 
     ds = load(data_path)  # invalid data stops here, before any notebook (DataValidationError)
     todo = plan(ds, reports, only=only, province=province)
-    if data_dir:
-        for j in todo:
+    # every notebook that takes data_dir is given it: the executed notebook says which data it read, and a
+    # remote worker (--cluster) can put its own copy of the data in its place
+    takes = {nb: "data_dir" in notebook_parameters(nb) for nb in {j.notebook for j in todo}}
+    for j in todo:
+        if takes[j.notebook]:
             j.parameters["data_dir"] = str(data_path)
     return todo, inputs, key
 
@@ -107,7 +110,7 @@ def run(data_dir=None, out_dir=None, only=None, province=None, jobs=None, report
     data_path = Path(data_dir).resolve() if data_dir else _paths.DATA_DIR
     reports_path = Path(reports_file).resolve() if reports_file else _paths.REPORTS_FILE
     out = Path(out_dir).resolve() if out_dir else _paths.OUTPUTS_DIR
-    todo, inputs, new_plan = _plan(data_path, reports_path, out, only, province, data_dir)
+    todo, inputs, new_plan = _plan(data_path, reports_path, out, only, province)
     with OutputLock(out):
         clean_stale(out, log)
         own = executor is None and bool(cluster)
