@@ -420,7 +420,7 @@ def test_a_kernel_that_dies_on_a_warm_worker_fails_that_report_and_the_next_gets
 
 def _comparable(run: Path) -> dict:
     """Every executed notebook and page of a run, without what differs between any two runs: times, the
-    output path, and the random id papermill gives the injected-parameters cell."""
+    output path, and the random ids of the cells papermill adds (parameters, error markers)."""
     out = {}
     for nb_path in sorted(run.glob("*.ipynb")):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
@@ -430,9 +430,10 @@ def _comparable(run: Path) -> dict:
         for cell in nb["cells"]:
             cell["metadata"].pop("papermill", None)
             cell["metadata"].pop("execution", None)
-            if "injected-parameters" in cell["metadata"].get("tags", []):
-                page = page.replace(cell["id"], "injected")
-                cell["id"] = "injected"
+            added = {"injected-parameters", "papermill-error-cell-tag"} & set(cell["metadata"].get("tags", []))
+            if added:  # cells papermill adds get a new random id in every run
+                page = page.replace(cell["id"], min(added))
+                cell["id"] = min(added)
         out[nb_path.name] = nb
         out[f"{nb_path.stem}.html"] = page
     return out
