@@ -2,8 +2,8 @@
 
 >>> import nq57lib
 >>> ds = nq57lib.load()
->>> sorted(ds.targets["province"].unique())[:2]
-['Lai Châu', 'Lào Cai']
+>>> ds.targets.query("province == 'Việt Nam' and indicator == 'digital_economy_share'")[["year", "comparator", "value"]].values.tolist()
+[[2030, '>=', 30.0], [2045, '>=', 50.0]]
 """
 from __future__ import annotations
 

@@ -14,9 +14,20 @@ from .errors import EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_OUTPUT
 def _validate(args) -> int:
     from .dataset import load
     ds = load(args.data)
+    from .tables import coverage
     print(f"OK: {args.data or ds.data_dir} is valid: {len(ds.targets)} targets and "
           f"{len(ds.observations)} observations for {ds.provinces.shape[0]} provincial units, "
           f"{len(ds.indicators)} indicators, {len(ds.sources)} sources.")
+    c = coverage(ds)
+    n = c["n_units"]
+    print(f"Coverage of the {n} units in force (a former province's rows count for the unit it merged into): "
+          f"{c['with_target']}/{n} with a target, {c['with_figure']}/{n} with a figure, "
+          f"{c['with_de_target']}/{n} with a 2030 digital-economy share target.")
+    missing = c["units"][(c["units"].targets + c["units"].inherited) == 0].name.tolist()
+    if missing:
+        print("  No target yet: " + ", ".join(missing))
+    print("Facts by kind of document (sources.csv instrument): " + "; ".join(
+        f"{r.instrument} {r.targets} targets, {r.figures} figures" for r in c["instruments"].itertuples()))
     return EXIT_OK
 
 

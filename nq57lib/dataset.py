@@ -77,7 +77,8 @@ class Dataset:
         source_id, quote, note, note_en.
     sources : DataFrame
         id, title, publisher, published, url, language, instrument (the kind of document, see
-        :data:`INSTRUMENTS`), doc_number, note.
+        :data:`INSTRUMENTS`), doc_number, note, machine_translated (bool: the note says "machine
+        translation").
     pillars : DataFrame
         id, name_vi, name_en, order.
     """
@@ -306,7 +307,7 @@ _CHECKS = {
     "unit": ("is not a known unit", "use one of " + ", ".join(UNITS)),
     "direction": ("is not a direction", "use up, down or milestone"),
     "level": ("is not a level", "use national or province"),
-    "language": ("is not a language code", "use vi or en"),
+    "language": ("is not a language code", "use the page's two-letter ISO 639-1 code: vi, en (de for a German page)"),
     "instrument": ("is not a kind of document", "use one of " + ", ".join(INSTRUMENTS) + " (data/README.md, sources.csv)"),
     "snake_id": ("is not a valid id", "use lower-case letters, digits and underscores, starting with a letter"),
     "slug": ("is not a valid slug", "use lower-case letters and digits joined by hyphens, e.g. lao-cai-cu"),
@@ -356,7 +357,7 @@ def _schema(name: str):
                            "direction": col(one_of(("up", "down", "milestone"), "direction")),
                            "pillar": col(req()), "lower_bound": col(number), "upper_bound": col(number)},
         "sources.csv": {"id": col(req(), opt(r"[a-z][a-z0-9_]*", "snake_id")), "title": col(req()),
-                        "publisher": col(req()), "language": col(one_of(("vi", "en"), "language")),
+                        "publisher": col(req()), "language": col(req(), check("language", lambda s: s.str.fullmatch(r"[a-z]{2}"))),
                         "instrument": col(one_of(INSTRUMENTS, "instrument")),
                         "published": col(check("date", lambda s: date_ok(s, True))),
                         "url": col(opt(r"https?://\S+", "url"))},
@@ -671,6 +672,8 @@ def _typed(frames, resolved, data_dir) -> Dataset:
     sources = clean(frames["sources.csv"], ("id", "title", "publisher", "published", "url", "language", "instrument",
                                              "doc_number", "note"))
     sources["published"] = pd.to_datetime(sources["published"].replace("", None))
+    # data/README.md: a machine-translated page says "machine translation" in its note; users see it
+    sources["machine_translated"] = sources["note"].str.contains("machine translation", case=False, regex=False)
     names = dict(zip(frames["provinces.csv"]["slug"], frames["provinces.csv"]["name"]))
 
     targets = frames["targets.csv"].copy()

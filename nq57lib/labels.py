@@ -18,6 +18,7 @@ _TEXT = {
     "count": ("Số chỉ tiêu", "Number of targets"),
     "status_overview": ("Tình hình thực hiện chỉ tiêu theo nhóm", "Progress on targets by pillar"),
     "compare_title": ("Chỉ tiêu năm {year}: so sánh giữa các tỉnh", "Targets for {year}: provinces compared"),
+    "trajectories_title": ("{province}: quỹ đạo so với chỉ tiêu", "{province}: trajectories against the targets"),
     "no_data": ("Chưa có số liệu", "No figure yet"),
     "merger": ("Sáp nhập {date}", "Merger {date}"),
     "national_target": ("Mục tiêu quốc gia (NQ 57): {value}", "National target (Res. 57): {value}"),

@@ -91,10 +91,10 @@ def _integer_axis(axis) -> None:
     axis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))
 
 
-def _year_axis(ax, lo: float, hi: float, lang: str) -> None:
-    """Whole years only, each labelled once."""
+def _year_axis(ax, lo: float, hi: float, lang: str, max_labels: int = 13) -> None:
+    """Whole years only, each labelled once, at most ``max_labels`` of them (steps of 1, 2, 5 or 10)."""
     span = max(hi - lo, 1)
-    step = 1 if span <= 12 else 2 if span <= 24 else 5
+    step = next(s for s in (1, 2, 5, 10, 20) if span / s < max_labels)
     ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(step))
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0f}"))
     ax.set_xlim(lo - 0.5, hi + 0.5)
@@ -133,27 +133,94 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
     name = meta["name_en" if lang == "en" else "name_vi"]
     if not len(obs) and not len(tg):
         raise ParameterError(f"{pname} has no figure and no target for {indicator!r}: nothing to draw")
-    tg = tg[tg.value.notna()]
     fig, panel = _new_figure(7.5, 4.6, _source_lines(ds, list(obs.source_id) + list(tg.source_id), lang, 7.5))
     ax = panel.add_subplot()
     ax.set_title("\n".join(textwrap.wrap(f"{pname}: {name}", 80)), fontsize=10)
+    _draw_trajectory(ax, unit_row, meta, obs, tg, lang, detailed=True)
+    handles, names = ax.get_legend_handles_labels()
+    if handles:
+        panel.legend(handles, names, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    return fig
+
+
+def trajectories(ds: Dataset, province: str, indicators: list[str], lang: str = "vi", target_years=(2030, 2045),
+                 ncols: int = 2):
+    """Small multiples: one panel per indicator, the same drawing as :func:`trajectory`, in one figure.
+
+    Each target is labelled on its panel ("2030: ≥ 30%"); one legend for the figure explains the marks.
+    One figure is laid out once, so a report with many charts costs a fraction of separate figures.
+    """
+    labels.check_lang(lang)
+    unit_row = ds.find_province(province)
+    metas = [_check_indicator(ds, i) for i in indicators]
+    data = [series(ds, unit_row.name, i, target_years) for i in indicators]
+    keep = [(m, o, t) for m, (o, t) in zip(metas, data) if len(o) or len(t)]
+    if not keep:
+        raise ParameterError(f"{unit_row['name']} has no figure and no target for {indicators!r}: nothing to draw")
+    ncols = max(1, min(ncols, len(keep)))
+    nrows = -(-len(keep) // ncols)
+    ids = [s for _, o, t in keep for s in list(o.source_id) + list(t.source_id)]
+    width = 7.5 if ncols > 1 else 6
+    fig, panel = _new_figure(width, 2.7 * nrows + 0.8, _source_lines(ds, ids, lang, width))
+    axes = panel.subplots(nrows, ncols, squeeze=False).ravel()
+    pname = unit_row["name_en" if lang == "en" else "name"]
+    panel.suptitle(t("trajectories_title", lang, province=pname), fontsize=11)
+    from matplotlib.lines import Line2D
+    legend = {}
+    for ax, (meta, obs, tg) in zip(axes, keep):
+        ax.set_title("\n".join(textwrap.wrap(meta["name_en" if lang == "en" else "name_vi"], 45)), fontsize=8.5)
+        _draw_trajectory(ax, unit_row, meta, obs, tg, lang, detailed=False)
+        for h, n in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(n, h)
+    for ax in axes[len(keep):]:
+        ax.remove()  # an empty cell of the grid
+    generic = {t("observed", lang): Line2D([], [], color=OKABE_ITO[0], marker="o"),
+               t("target", lang): Line2D([], [], color=OKABE_ITO[1], marker=MARKERS[1], linestyle="none", markersize=7),
+               t("required_path", lang): Line2D([], [], color=OKABE_ITO[1], linestyle="--"),
+               t("projection", lang): Line2D([], [], color=OKABE_ITO[7], linestyle=":")}
+    shown = {n: h for n, h in generic.items() if n in legend or n == t("target", lang)}
+    shown.update({n: h for n, h in legend.items() if n.startswith(t("merger", lang, date="").split(" ")[0])})
+    panel.legend(list(shown.values()), list(shown.keys()), loc="outside lower center", ncols=3, fontsize=8,
+                 frameon=False)
+    return fig
+
+
+def _draw_trajectory(ax, unit_row, meta, obs, tg, lang: str, detailed: bool) -> None:
+    """One unit's series for one indicator on ``ax``: figures, targets, required paths, the projection.
+
+    ``detailed``: legend entries carry each target's value (one chart per figure); otherwise each
+    target is labelled beside its marker and the legend entries are generic (small multiples).
+    """
+    tg = tg[tg.value.notna()]
     x = [chart_year(d) for d in obs.period_end]
     direction = meta["direction"]
     if len(obs):
         ax.plot(x, obs.value, color=OKABE_ITO[0], marker="o", linestyle="-", label=t("observed", lang), zorder=3)
         last_period = labels.period_text(obs.period.iloc[-1], obs.period_end.iloc[-1], lang)
-        ax.annotate(f"{format_number(obs.value.iloc[-1], lang=lang)} ({last_period})", (x[-1], obs.value.iloc[-1]),
-                    textcoords="offset points", xytext=(0, 8), fontsize=8, ha="center")
+        # the label grows away from the nearer edge of the time axis, so it never runs into the axis labels
+        span = [min(x + list(tg.year)), max(x + list(tg.year))]
+        where = (x[-1] - span[0]) / (span[1] - span[0]) if span[1] > span[0] else 0.0
+        ha, dx = ("left", 4) if where < 0.3 else ("right", -4) if where > 0.7 else ("center", 0)
+        width = 34 if detailed else 22
+        ax.annotate("\n".join(textwrap.wrap(f"{format_number(obs.value.iloc[-1], lang=lang)} ({last_period})", width)),
+                    (x[-1], obs.value.iloc[-1]), textcoords="offset points", xytext=(dx, 8),
+                    fontsize=8 if detailed else 7, ha=ha)
     for i, row in enumerate(tg.itertuples()):
         goal = row.value if direction != "down" or pd.isna(row.value_high) else row.value_high
         color = OKABE_ITO[1 + i % 3]
         text = target_text(row.comparator, row.value, row.value_high, meta["unit"], lang)
-        ax.plot([row.year], [goal], marker=MARKERS[1 + i % 3], markersize=9, linestyle="none", color=color,
-                label=f"{t('target', lang)} {row.year}: {text}")
+        ax.plot([row.year], [goal], marker=MARKERS[1 + i % 3], markersize=9 if detailed else 7, linestyle="none",
+                color=color, label=f"{t('target', lang)} {row.year}: {text}" if detailed else t("target", lang))
+        if not detailed:
+            # above the marker, unless the last figure's label (always above its point) could be there
+            above = not len(obs) or (goal > obs.value.iloc[-1]) != (direction == "down" and meta["unit"] == "rank")
+            ax.annotate(f"{row.year}: {text}", (row.year, goal), textcoords="offset points",
+                        xytext=(-4, 7) if above else (-4, -9), va="bottom" if above else "top",
+                        fontsize=7, ha="right", color=color)
         met = len(obs) and progress.meets(obs.value.iloc[-1], row.comparator, row.value, row.value_high, direction)
         if len(obs) and not met and row.year > x[-1]:
             ax.plot([x[-1], row.year], [obs.value.iloc[-1], goal], color=color, linestyle="--", linewidth=1.2,
-                    label=f"{t('required_path', lang)} {row.year}")
+                    label=f"{t('required_path', lang)} {row.year}" if detailed else t("required_path", lang))
     if len(obs) >= 2 and len(tg):
         last = tg.year.max()
         goal = tg[tg.year == last].value.iloc[0]
@@ -169,29 +236,28 @@ def trajectory(ds: Dataset, province: str, indicator: str, lang: str = "vi", tar
         ax.axvline(merge_x, color="#999999", linewidth=0.8, linestyle="-.",
                    label=t("merger", lang, date=start.strftime("%d/%m/%Y")))
         xs.append(merge_x)
-    _year_axis(ax, min(xs), max(xs), lang)
-    ax.set_ylabel(labels.unit(meta["unit"], lang))
+    _year_axis(ax, min(xs), max(xs), lang, 13 if detailed else 6)
+    if not detailed:
+        ax.set_xlabel("")
+        ax.tick_params(labelsize=7)
+    ax.set_ylabel(labels.unit(meta["unit"], lang), fontsize=None if detailed else 7.5)
     if meta["unit"] in ("rank", "count"):
         _integer_axis(ax.yaxis)
     if direction == "down" and meta["unit"] == "rank":
         ax.invert_yaxis()
     ax.yaxis.set_major_formatter(_value_formatter(lang))
-    ax.margins(y=0.15)
+    ax.margins(y=0.15 if detailed else 0.3)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-    handles, names = ax.get_legend_handles_labels()
-    if handles:
-        panel.legend(handles, names, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-    return fig
 
 
 def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: str = "vi", unit: str = "percent",
-                    min_shared: int = 2, max_panels: int = 4):
+                    min_shared: int = 2, max_panels: int = 4, indicators: list[str] | None = None):
     """Targets for one year, one panel per indicator that several units share, units sorted by their target.
 
     Each unit's target is a dot (a range is a line between its two ends), its marker the kind of document
     that set it; the national target of Resolution 57 is a dashed line. Only indicators of ``unit`` that
     at least ``min_shared`` series (units and the nation) target are drawn, the most shared first (at most
-    ``max_panels``); when none are shared, every indicator is.
+    ``max_panels``); when none are shared, every indicator is. ``indicators`` draws those only.
     """
     labels.check_lang(lang)
     slugs = [ds.find_province(p).name for p in provinces]
@@ -200,6 +266,8 @@ def compare_targets(ds: Dataset, provinces: list[str], year: int = 2030, lang: s
     tg = tg[(tg.year == year) & tg.province_slug.isin(slugs + [nat.slug]) & tg.value.notna()]
     ind = ds.indicators.set_index("id")
     tg = tg[tg.indicator.map(ind["unit"]) == unit]
+    if indicators is not None:
+        tg = tg[tg.indicator.isin(indicators)]
     shared = tg.groupby("indicator").province_slug.nunique()
     if (shared >= min_shared).any():
         shared = shared[shared >= min_shared]

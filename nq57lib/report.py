@@ -18,7 +18,7 @@ from .dataset import Dataset, load
 from .errors import ParameterError
 from .labels import check_lang
 from .numbers import format_number
-from .tables import METHODS, assess, compare, effective_targets, series, target_text
+from .tables import METHODS, _ambition, assess, compare, coverage, effective_targets, series, target_text
 
 #: the act of the National Assembly that merged 63 provinces into 34 (in force 1 July 2025)
 MERGER_ACT = ("Nghị quyết 202/2025/QH15 của Quốc hội", "National Assembly Resolution 202/2025/QH15")
@@ -99,6 +99,12 @@ def section(title: str | None, content, level: int = 2, **table_options) -> _HTM
         return body
     head = heading(title, level)
     return _HTML(head.markup + body.markup, head.plain + "\n" + body.plain)
+
+
+def show(*items) -> None:
+    """Display each item that is not None (a section with nothing to show is None)."""
+    from IPython.display import display
+    display(*[i for i in items if i is not None])
 
 
 @dataclass
@@ -381,7 +387,9 @@ def evidence(ctx: Context, slug: str) -> pd.DataFrame:
                      r["quote"] or ctx.note(r), r["source_id"]))
     out = pd.DataFrame(rows, columns=["i", "k", "v", "q", "s"])
     out["doc"] = [_doc(ctx, src, s) for s in out.s]
-    out["kind"] = [labels.instrument(src.loc[s, "instrument"], ctx.lang) for s in out.s]
+    out["kind"] = [labels.instrument(src.loc[s, "instrument"], ctx.lang)
+                   + (ctx.tr(" (bản dịch máy)", " (machine translation)") if src.loc[s, "machine_translated"] else "")
+                   for s in out.s]
     out["url"] = [src.loc[s, "url"] for s in out.s]
     out = out.drop(columns="s")
     out.columns = [ctx.tr("Chỉ tiêu", "Indicator"), ctx.tr("Kỳ/mục tiêu", "Period/target"), ctx.tr("Giá trị", "Value"),
@@ -433,6 +441,169 @@ def compare_narrative(ctx: Context, year: int) -> list[str]:
                 f"{p['name_en']} targets {_lower_first(r['name'])} of {mine} for {year}, "
                 f"{ctx.num(amb * 100, 0)}% of the national target ({r[nat]})."))
     return out
+
+
+#: a comparison of more units than this is shown as rankings, not as one column per unit
+MANY = 6
+
+
+def is_many(ctx: Context) -> bool:
+    """Whether the comparison has too many units for side-by-side columns (then: rankings)."""
+    return len(ctx.provinces) > MANY
+
+
+def _targets_of(ctx: Context, year: int, indicator: str | None = None) -> pd.DataFrame:
+    """The effective targets of the compared units (and the nation) for one year."""
+    t = effective_targets(ctx.ds)
+    slugs = [p.name for p in ctx.provinces]
+    t = t[(t.year == year) & t.province_slug.isin(slugs + [_nation(ctx).slug]) & t.value.notna()]
+    return t if indicator is None else t[t.indicator == indicator]
+
+
+def _nation(ctx: Context) -> pd.Series:
+    return ctx.ds.provinces.loc[ctx.ds.provinces.level == "national"].iloc[0]
+
+
+def ranking(ctx: Context, year: int, indicator: str = "digital_economy_share") -> pd.DataFrame:
+    """Every compared unit's target for one indicator and year, the most ambitious first, with the kind
+    of document that set it, the ratio to the national target and the former province it comes from.
+    Units without such a target are listed last, so that a reader sees who has none."""
+    meta = ctx.ds.indicator(indicator)
+    t = _targets_of(ctx, year, indicator)
+    nat = t[t.province_slug == _nation(ctx).slug]
+    national = nat.iloc[0] if len(nat) else None
+    src = ctx.ds.sources.set_index("id")
+    rows = []
+    for p in ctx.provinces:
+        mine = t[t.province_slug == p.name]
+        if not len(mine):
+            rows.append((ctx.pname(p), ctx.tr("chưa có mục tiêu", "no target yet"), "", "", "", "", None))
+            continue
+        r = mine.iloc[0]
+        amb = _ambition(r, national, meta["direction"])
+        mid = r["value"] if pd.isna(r["value_high"]) else (r["value"] + r["value_high"]) / 2
+        inherited = r["inherited_from"] if isinstance(r["inherited_from"], str) else ""
+        if inherited and ctx.lang == "en":
+            inherited = ctx.ds.provinces.set_index("name").loc[inherited, "name_en"]
+        rows.append((ctx.pname(p), target_text(r["comparator"], r["value"], r["value_high"], meta["unit"], ctx.lang),
+                     "" if amb is None else ctx.num(amb * 100, 0, percent=True),
+                     labels.instrument(r["instrument"], ctx.lang), inherited, _doc(ctx, src, r["source_id"]),
+                     -mid if meta["direction"] != "down" else mid))
+    out = pd.DataFrame(rows, columns=["u", "t", "a", "k", "i", "d", "_sort"])
+    out = out.sort_values("_sort", na_position="last", kind="stable").drop(columns="_sort")
+    out.columns = [ctx.tr("Đơn vị", "Unit"), ctx.tr(f"Mục tiêu {year}", f"Target {year}"),
+                   ctx.tr("So với mục tiêu quốc gia", "Against the national target"),
+                   ctx.tr("Loại văn bản đặt mục tiêu", "Kind of document that set it"),
+                   ctx.tr("Kế thừa từ tỉnh cũ", "Inherited from the former province"),
+                   ctx.tr("Văn bản nguồn", "Source document")]
+    return out.reset_index(drop=True)
+
+
+def ranking_summary(ctx: Context, year: int, indicator: str = "digital_economy_share") -> list[str]:
+    """Sentences written from the data about one shared target: how many units set it, the range, and
+    how many match or exceed the national target."""
+    meta = ctx.ds.indicator(indicator)
+    t = _targets_of(ctx, year, indicator)
+    nat = t[t.province_slug == _nation(ctx).slug]
+    mine = t[t.province_slug != _nation(ctx).slug].copy()
+    name = _lower_first(meta["name_en" if ctx.lang == "en" else "name_vi"])
+    n, total = mine.province_slug.nunique(), len(ctx.provinces)
+    if not n:
+        return [ctx.tr(f"Chưa đơn vị nào có mục tiêu {name} cho năm {year}.",
+                       f"No unit has a target for {name} in {year} yet.")]
+    mine["_mid"] = mine.value.where(mine.value_high.isna(), (mine.value + mine.value_high) / 2)
+    hi, lo = mine.loc[mine._mid.idxmax()], mine.loc[mine._mid.idxmin()]
+    txt = lambda r: target_text(r["comparator"], r["value"], r["value_high"], meta["unit"], ctx.lang)
+    med = target_text("=", mine._mid.median(), None, meta["unit"], ctx.lang)
+    out = [ctx.tr(f"{n}/{total} đơn vị có mục tiêu {name} cho năm {year}: cao nhất {ctx.uname(hi.province_slug)} "
+                  f"({txt(hi)}), thấp nhất {ctx.uname(lo.province_slug)} ({txt(lo)}), trung vị {med}.",
+                  f"{n} of {total} units have a target for {name} in {year}: highest {ctx.uname(hi.province_slug)} "
+                  f"({txt(hi)}), lowest {ctx.uname(lo.province_slug)} ({txt(lo)}), median {med}.")]
+    if len(nat):
+        v = nat.iloc[0]
+        k = int((mine._mid >= v["value"]).sum()) if meta["direction"] != "down" else int((mine._mid <= v["value"]).sum())
+        out.append(ctx.tr(f"{k} đơn vị đặt mục tiêu bằng hoặc vượt mục tiêu quốc gia của Nghị quyết 57 ({txt(v)}).",
+                          f"{k} units match or exceed Resolution 57's national target ({txt(v)})."))
+    inh = int(mine.inherited_from.notna().sum())
+    if inh:
+        out.append(ctx.tr(f"Với {inh} đơn vị, mục tiêu là của một tỉnh cũ (cột “Kế thừa từ tỉnh cũ”): chưa văn bản nào "
+                          f"sau sáp nhập đặt mục tiêu này.",
+                          f"For {inh} units the target is a former province's (column “Inherited from the former "
+                          f"province”): no document since the merger sets it yet."))
+    return out
+
+
+def shared_targets(ctx: Context, year: int, min_units: int = 3, skip=("digital_economy_share",)) -> pd.DataFrame:
+    """The other targets that at least ``min_units`` compared units set for the year, one row per unit,
+    grouped by indicator and sorted by target within it."""
+    t = _targets_of(ctx, year)
+    t = t[(t.province_slug != _nation(ctx).slug) & ~t.indicator.isin(skip)]
+    counts = t.groupby("indicator").province_slug.nunique()
+    keep = counts[counts >= min_units].sort_values(ascending=False, kind="stable").index
+    ind = ctx.ds.indicators.set_index("id")
+    rows = []
+    for i in keep:
+        g = t[t.indicator == i].copy()
+        down = ind.loc[i, "direction"] == "down"
+        g["_mid"] = g.value.where(g.value_high.isna(), (g.value + g.value_high) / 2)
+        for r in g.sort_values("_mid", ascending=down, kind="stable").to_dict("records"):
+            rows.append((ctx.iname(i), ctx.uname(r["province_slug"]),
+                         target_text(r["comparator"], r["value"], r["value_high"], ind.loc[i, "unit"], ctx.lang),
+                         labels.instrument(r["instrument"], ctx.lang)))
+    return pd.DataFrame(rows, columns=[ctx.tr("Chỉ tiêu", "Indicator"), ctx.tr("Đơn vị", "Unit"),
+                                       ctx.tr(f"Mục tiêu {year}", f"Target {year}"),
+                                       ctx.tr("Loại văn bản", "Kind of document")])
+
+
+def dti_by_unit(ctx: Context) -> pd.DataFrame:
+    """The DTI (provincial digital transformation index) of every compared unit: its 2024 rank among the
+    34 units, and the latest rank among the 63 former provinces of the unit and of the provinces that
+    merged into it (two scales, kept apart)."""
+    ds = ctx.ds
+    o = ds.observations
+    r34 = o[o.indicator == "dti_rank_34"].sort_values("period_end").groupby("province_slug").last()
+    r63 = o[o.indicator == "dti_rank_63"].sort_values("period_end").groupby("province_slug").last()
+    p = ds.provinces
+    preds = p.dropna(subset=["successor"]).groupby("successor").slug.apply(list)
+    rows = []
+    for u in ctx.provinces:
+        former = [u.name] + sorted(preds.get(u.name, []))
+        old = [f"{ctx.uname(s)}: {int(r63.loc[s, 'value'])} ({ctx.period(r63.loc[s, 'period'], r63.loc[s, 'period_end'])})"
+               for s in former if s in r63.index]
+        rank = r34.loc[u.name, "value"] if u.name in r34.index else None
+        rows.append((ctx.pname(u), "" if rank is None else str(int(rank)), "; ".join(old), 99 if rank is None else rank))
+    out = pd.DataFrame(rows, columns=["u", "a", "b", "_s"]).sort_values(["_s", "u"], kind="stable").drop(columns="_s")
+    out.columns = [ctx.tr("Đơn vị", "Unit"), ctx.tr("Hạng DTI 2024 (trên 34)", "DTI 2024 rank (of 34)"),
+                   ctx.tr("Hạng DTI gần nhất trên 63 tỉnh cũ", "Latest DTI rank among the 63 former provinces")]
+    return out.reset_index(drop=True)
+
+
+def coverage_units(ctx: Context) -> pd.DataFrame:
+    """The 34 units in force: their own targets, the targets they inherit, their figures and those of the
+    provinces that merged into them, and their 2030 digital-economy target."""
+    c = coverage(ctx.ds)["units"]
+    p = ctx.ds.provinces
+    preds = p.dropna(subset=["successor"]).groupby("successor").slug.apply(list)
+    return pd.DataFrame({
+        ctx.tr("Đơn vị", "Unit"): c["name_en" if ctx.lang == "en" else "name"].values,
+        ctx.tr("Các tỉnh cũ sáp nhập vào (1/7/2025)", "Former provinces merged into it (1 July 2025)"):
+            [", ".join(ctx.uname(x) for x in sorted(preds.get(u, []))) for u in c.province_slug],
+        ctx.tr("Mục tiêu của đơn vị", "Own targets"): c.targets.values,
+        ctx.tr("Mục tiêu kế thừa từ tỉnh cũ", "Targets inherited"): c.inherited.values,
+        ctx.tr("Số liệu của đơn vị", "Own figures"): c.figures.values,
+        ctx.tr("Số liệu của các tỉnh cũ", "Former provinces' figures"): c.former_figures.values,
+        ctx.tr("Mục tiêu kinh tế số 2030", "2030 digital-economy target"): c.de_target.values,
+    })
+
+
+def coverage_instruments(ctx: Context) -> pd.DataFrame:
+    """How many sources, targets and figures each kind of document gives."""
+    c = coverage(ctx.ds)["instruments"]
+    return pd.DataFrame({
+        ctx.tr("Loại văn bản", "Kind of document"): [labels.instrument(i, ctx.lang) for i in c.instrument],
+        ctx.tr("Nguồn", "Sources"): c.sources.values, ctx.tr("Mục tiêu", "Targets"): c.targets.values,
+        ctx.tr("Số liệu", "Figures"): c.figures.values,
+    })
 
 
 def _lower_first(text: str) -> str:
@@ -532,6 +703,16 @@ def chart_data(ctx: Context, indicator: str, target_years) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[ctx.tr("Kỳ", "Period"), ctx.tr("Loại", "Kind"), ctx.tr("Giá trị", "Value")])
 
 
+def charts_data(ctx: Context, indicators: list[str], target_years) -> pd.DataFrame:
+    """The figures the trajectory panels draw, one table for all of them (the part nbval compares)."""
+    frames = []
+    for indicator in indicators:
+        d = chart_data(ctx, indicator, target_years)
+        d.insert(0, ctx.tr("Chỉ tiêu", "Indicator"), ctx.iname(indicator))
+        frames.append(d)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def other_figures(ctx: Context, a: pd.DataFrame) -> pd.DataFrame:
     """Figures reported for the unit on indicators it has no target for."""
     o = ctx.ds.observations
@@ -550,22 +731,6 @@ def missing(a: pd.DataFrame, ctx: Context) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ overview
 
-def units_table(ctx: Context) -> pd.DataFrame:
-    ds = ctx.ds
-    t = effective_targets(ds)
-    nt = t[t.inherited_from.isna()].groupby("province_slug").size()
-    no = ds.observations.groupby("province_slug").size()
-    p = ds.provinces[ds.provinces.slug.isin(set(nt.index) | set(no.index))]
-    return pd.DataFrame({
-        ctx.tr("Đơn vị", "Unit"): p["name_en" if ctx.lang == "en" else "name"].values,
-        ctx.tr("Mã", "Code"): p.code.values,
-        ctx.tr("Hiệu lực từ", "Valid from"): p.valid_from.map(ctx.date).values,
-        ctx.tr("Hiệu lực đến", "Valid to"): p.valid_to.map(ctx.date).values,
-        ctx.tr("Sáp nhập vào", "Merged into"): [ctx.uname(s) if s else "" for s in p.successor.fillna("")],
-        ctx.tr("Chỉ tiêu", "Targets"): [int(nt.get(s, 0)) for s in p.slug],
-        ctx.tr("Số liệu", "Figures"): [int(no.get(s, 0)) for s in p.slug],
-    })
-
 
 def pillar_table(ctx: Context) -> pd.DataFrame:
     ds = ctx.ds
@@ -578,20 +743,6 @@ def pillar_table(ctx: Context) -> pd.DataFrame:
                                        ctx.tr("Có mục tiêu", "With targets"), ctx.tr("Có số liệu", "With figures")])
 
 
-def coverage_matrix(ctx: Context) -> pd.DataFrame:
-    """Province x indicator: M = mục tiêu (target), S = số liệu (figure), for every indicator with a target."""
-    ds = ctx.ds
-    t = effective_targets(ds)
-    slugs = list(dict.fromkeys(t[t.inherited_from.isna()].province_slug))
-    inds = ds.indicators[ds.indicators.id.isin(set(t.indicator))].sort_values(["pillar", "id"])
-    tk, ok = set(zip(t.province_slug, t.indicator)), set(zip(ds.observations.province_slug, ds.observations.indicator))
-    letter_t, letter_o = ctx.tr("M", "T"), ctx.tr("S", "F")
-    data = {ctx.tr("Chỉ tiêu", "Indicator"): inds["name_en" if ctx.lang == "en" else "name_vi"].values}
-    for s in slugs:
-        data[ctx.uname(s)] = ["+".join(x for x, ok_ in ((letter_t, (s, i) in tk), (letter_o, (s, i) in ok)) if ok_)
-                              for i in inds.id]
-    return pd.DataFrame(data)
-
 
 def sources_table(ctx: Context) -> pd.DataFrame:
     """The documents behind the figures (those that state at least one), with a link where on the web."""
@@ -600,7 +751,9 @@ def sources_table(ctx: Context) -> pd.DataFrame:
     s = ds.sources[ds.sources.id.isin(set(n.index))]
     return pd.DataFrame({
         ctx.tr("Văn bản", "Document"): s.title.values, ctx.tr("Cơ quan, tác giả", "Publisher"): s.publisher.values,
-        ctx.tr("Loại văn bản", "Kind of document"): [labels.instrument(i, ctx.lang) for i in s.instrument],
+        ctx.tr("Loại văn bản", "Kind of document"): [
+            labels.instrument(i, ctx.lang) + (ctx.tr(" (bản dịch máy)", " (machine translation)") if mt else "")
+            for i, mt in zip(s.instrument, s.machine_translated)],
         ctx.tr("Ngày", "Date"): s.published.map(ctx.date).values,
         ctx.tr("Địa chỉ", "Link"): s.url.values, ctx.tr("Số con số", "Figures"): [int(n.get(i, 0)) for i in s.id],
     })

@@ -51,7 +51,7 @@ def published(tmp_path_factory):
 
 
 def test_quotes_and_titles_with_markup_appear_literally_and_run_nothing(published):
-    report = next(published.glob("*/trajectories-lai-chau.html"))
+    report = next(published.glob("*/trajectories-lai-chau-vi.html"))
     html = report.read_text(encoding="utf-8")
     assert "&lt;script&gt;document.title='pwned-script'&lt;/script&gt;" in html
     assert SCRIPT not in html and IMG not in html
@@ -59,7 +59,7 @@ def test_quotes_and_titles_with_markup_appear_literally_and_run_nothing(publishe
     assert "pwned" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert not re.search(r"<img[^>]*onerror", dom)
     assert "&lt;script&gt;document.title" in dom          # shown as text
-    overview = next(published.glob("*/overview.html")).read_text(encoding="utf-8")  # partial runs: not in latest
+    overview = next(published.glob("*/overview-vi.html")).read_text(encoding="utf-8")  # partial runs: not in latest
     assert "Cổng &lt;b&gt;Lai Châu&lt;/b&gt;" in overview and "<b>Lai Châu</b>" not in overview
 
 
@@ -71,9 +71,9 @@ def _png_ok(data: bytes) -> bool:
 
 
 def test_index_and_a_report_render_with_images(published, tmp_path):
-    report = next(published.glob("*/overview.html"))   # --only/--province runs are partial: latest stays
+    report = next(published.glob("*/overview-vi.html"))   # --only/--province runs are partial: latest stays
     index = report.parent / "index.html"
-    traj = next(published.glob("*/trajectories-lai-chau.html"))
+    traj = next(published.glob("*/trajectories-lai-chau-vi.html"))
     images = re.findall(r'<img[^>]+src="data:image/png;base64,([^"]+)"', traj.read_text(encoding="utf-8"))
     assert images, "the report has charts"
     assert all(_png_ok(base64.b64decode(b)) for b in images), "no broken image"

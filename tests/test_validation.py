@@ -211,6 +211,7 @@ def test_province_by_code_alias_or_without_diacritics(data_copy):
     path = data_copy / "observations.csv"
     rows = _rows(path)
     col = rows[0].index("province")
+    n_lai_chau = sum(r[col] == "Lai Châu" for r in rows[1:])
     for r in rows[1:]:
         if r[col] == "Lai Châu":
             r[col] = "LAI CHAU"
@@ -220,7 +221,7 @@ def test_province_by_code_alias_or_without_diacritics(data_copy):
             r[col] = "lao-cai"
     _write(path, rows)
     ds = nq57lib.load(data_copy)
-    assert ds.observations.province.value_counts()["Lai Châu"] == 21
+    assert ds.observations.province.value_counts()["Lai Châu"] == n_lai_chau > 0
     assert set(ds.observations[ds.observations.indicator.str.startswith("dti_rank_")].province) >= {"Yên Bái"}
 
 
