@@ -228,7 +228,7 @@ def print_runs(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16], help="observations per unit x indicator")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1, 4, 16], help="observations per unit x indicator (none: skip load and assess)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--runs", nargs="*", default=list(RUN_BENCHES), choices=list(RUN_BENCHES),
                     help="which run benchmarks (default: all; none: --runs with no name)")

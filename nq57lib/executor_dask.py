@@ -6,7 +6,7 @@ dask is an optional extra (``pip install -e '.[cluster]'``); nothing else in nq5
 Workers need nq57lib installed (the notebooks import it) but no shared file system: the data files (and
 the validated data's cache file) are sent to every worker once, each report's notebook and parameters
 travel with its task, and the executed notebook and its page come back (the kernels' own messages stay
-in the worker's temporary folder, ``kernel-<pid>-<n>.log``). A worker runs the
+in the worker's scratch folder, ``nq57-*/logs/kernel-<pid>-<n>.log``). A worker runs the
 notebook on its own copy of the data and then writes, in the executed notebook, the parameters and paths
 the run gave (papermill's own parameter cell), so the notebook and page are those a local run writes.
 The client publishes exactly as a local run does (:mod:`nq57lib.publish`).
@@ -171,6 +171,12 @@ def _first_attempt(topic: str, job_id: str) -> bool:
     return not seen
 
 
+def _close_kernel() -> None:
+    kernel = _WORKER.pop("kernel", None)
+    if kernel is not None:
+        kernel.close()
+
+
 def run_remote(job: dict, client_run_dir: str, shipped: dict, topic: str) -> dict:
     """A task: execute one report in this worker's kept kernel and return its files as bytes."""
     from .kernels import WarmKernel, execute_job, skip_slow_imports
@@ -180,9 +186,13 @@ def run_remote(job: dict, client_run_dir: str, shipped: dict, topic: str) -> dic
         return {"status": "failed", "duration_s": 0.0, "files": {},
                 "error": {"cell": None, "execution_count": None, "error": "WorkerLost", "message": _LOST}}
     skip_slow_imports()
-    if "folder" not in _WORKER:
-        _WORKER["folder"] = Path(tempfile.mkdtemp(prefix="nq57-worker-"))
+    if "folder" not in _WORKER:  # in the worker's own scratch folder, which dask removes with the worker
+        import atexit
+
+        from distributed import get_worker
+        _WORKER["folder"] = Path(tempfile.mkdtemp(prefix="nq57-", dir=get_worker().local_directory))
         (_WORKER["folder"] / "logs").mkdir()
+        atexit.register(_close_kernel)
     folder = _WORKER["folder"]
     env = dict(os.environ)
     env.update(shipped["env"])
