@@ -13,6 +13,9 @@ report also shows the provinces it merged from, the targets it inherited, the na
 documents that also set its targets), and a page that silently keeps an old figure is worse than a run
 that takes a minute.
 
+No report depends on the date it runs (only validation reads today's date, and data valid once stays
+valid): a report that did would need the date among its inputs.
+
 Reuse looks in the newest published runs of the output folder (``latest`` first): a report with the same
 id and key that succeeded there, whose page and notebook are still there, is hard-linked (copied where
 links are not possible) into the new run, with status ``reused`` and the run it came from.
