@@ -234,6 +234,9 @@ def main(argv=None) -> int:
                     help="which run benchmarks (default: all; none: --runs with no name)")
     ap.add_argument("--run-repeat", type=int, default=1, help="runs of each side of a run benchmark (median)")
     args = ap.parse_args(argv)
+    runs = [r for r in (RUN_BENCHES[name](args.run_repeat) for name in args.runs) if r]  # whole commands first
+    if runs:
+        print_runs(runs)
     results = []
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -252,9 +255,6 @@ def main(argv=None) -> int:
     for r in results:
         print(f"{r['bench']:8} {r['size']:>4} {r['targets']:>8} {r['observations']:>8} {r['ours_s']:>8.3f} "
               f"{r['baseline_s']:>8.3f} {r['time_ratio']:>7.1f} {r['memory_ratio']:>6.1f}")
-    runs = [r for r in (RUN_BENCHES[name](args.run_repeat) for name in args.runs) if r]
-    if runs:
-        print_runs(runs)
     results += runs
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)

@@ -145,7 +145,11 @@ def _run_locked(data_path, out, todo, inputs, jobs, progress, log, executor, par
         to_run = list(todo)
     else:
         to_run = reuse(todo, inputs, out, tmp)
-    env = _validated_data(data_path, out) if to_run else {}
+    try:
+        env = _validated_data(data_path, out) if to_run else {}
+    except BaseException:
+        discard(tmp)  # nothing ran: no temporary folder left behind
+        raise
     ex = executor or LocalExecutor(workers_for(jobs, len(to_run) or 1, log))
     bar = None
     if progress and to_run:
