@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test browser refresh lab validate audit extract-eval bench clean
+.PHONY: help setup report test browser cluster refresh lab validate audit extract-eval bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,8 +20,17 @@ setup: $(STAMP) ## create or refresh .venv when it is missing or pyproject.toml 
 report: setup ## validate the data and build every report into outputs/ (prints the path of index.html)
 	$(BIN)/nq57 run
 
-test: setup browser ## run the whole test suite (unit, conformance, notebooks with nbval, browser)
+test: setup browser cluster ## run the whole test suite (unit, conformance, notebooks with nbval, browser, cluster)
 	$(BIN)/python -m pytest
+
+CLUSTER_STAMP := $(VENV)/.cluster-stamp
+
+$(CLUSTER_STAMP): pyproject.toml $(STAMP)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,cluster]' >/dev/null 2>&1 \
+	  && touch $@ && echo "installed dask.distributed for the cluster tests" \
+	  || echo "dask.distributed not available: the cluster tests will be skipped"
+
+cluster: setup $(CLUSTER_STAMP) ## best effort: install the optional dask.distributed extra (nq57 run --cluster)
 
 browser: ## best effort: install Debian's Chromium for the browser test when it is missing (needs root)
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 
-from .dataset import Dataset, load, validate
 from .errors import DataValidationError, Nq57Error, ParameterError, Problem
 from .numbers import ParsedNumber, find_numbers, format_number, parse_number
 
@@ -21,10 +20,12 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"progress": ".progress", "plots": ".plots", "assess": ".tables", "compare": ".tables"}
+_LAZY = {"progress": ".progress", "plots": ".plots", "assess": ".tables", "compare": ".tables",
+         "load": ".dataset", "validate": ".dataset", "Dataset": ".dataset"}
 
 
-def __getattr__(name):  # heavy modules (matplotlib) load on first use, not on import
+def __getattr__(name):  # heavy modules (pandas, matplotlib) load on first use, not on import (`nq57 run` with
+    # nothing changed needs neither)
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name], __name__)
         return module if name in ("progress", "plots") else getattr(module, name)

@@ -1,36 +1,64 @@
-"""Executors: where the reports of a run are executed. One small interface, so that adding an executor
-touches one file.
+"""Executors: where the reports of a run are executed, behind one small interface.
 
-An executor takes the jobs of a run and calls ``done(job)`` as each finishes, in any order; the job then
-has ``status`` ("succeeded" or "failed"), ``error`` and ``duration_s``, and its ``<id>.ipynb`` and
-``<id>.html`` are in the run folder. ``cancel()`` stops what is left (Ctrl-C, SIGTERM).
+An executor has three methods::
 
-- :class:`LocalExecutor`: worker processes on this machine (the default).
-- ``nq57lib.executor_dask.DaskExecutor``: a dask.distributed cluster (optional extra ``[cluster]``).
+    map(jobs, run_dir, done, env)  # run every job; call done(job) as each finishes, in any order;
+                                   # env: variables for the kernels (the validated data's cache file)
+    cancel()                   # Ctrl-C or SIGTERM: stop what is left, now
+    close()                    # the run is over: free workers and connections
 
-Workers are started fresh (``spawn``), so they never inherit the run's lock on the output folder, and
-each asks the kernel to send it SIGTERM when the run's process dies (Linux ``PR_SET_PDEATHSIG``); the
+After ``map`` each job has ``status`` ("succeeded" or "failed"), ``error`` and ``duration_s``, and its
+``<id>.ipynb``, ``<id>.html`` and ``logs/<id>.log`` are in ``run_dir``. How a report is executed is
+:func:`nq57lib.kernels.execute_job`, whatever the executor.
+
+- :class:`LocalExecutor`: worker processes on this machine (the default), each with a kept kernel.
+- :class:`nq57lib.executor_dask.DaskExecutor`: a dask.distributed cluster (``--cluster``; optional extra
+  ``[cluster]``).
+
+A third executor is one new module with a class of these three methods, and one line in
+:data:`CLUSTERS` if ``--cluster`` should reach it.
+
+Local workers are started fresh (``spawn``), so they never inherit the run's lock on the output folder,
+and each asks the kernel to send it SIGTERM when the run's process dies (Linux ``PR_SET_PDEATHSIG``); the
 kernels they start watch their parent the same way (ipykernel's parent poller) and use IPC sockets, not
 TCP, on this machine.
 """
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Callable, Protocol
 
-from .reportset import Job
+from .kernels import _error, execute_job, skip_slow_imports
+from .reportset import ConfigError, Job
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+class Executor(Protocol):
+    def map(self, jobs: list[Job], run_dir: Path, done: Callable[[Job], None], env: dict | None = None) -> None: ...
+    def cancel(self) -> None: ...
+    def close(self) -> None: ...
 
 
-def plain(text: str) -> str:
-    """Text without terminal colour codes (tracebacks from kernels carry them)."""
-    return _ANSI.sub("", text or "")
+#: ``--cluster`` addresses: a prefix and the module and class that take it (``cls(address)``)
+CLUSTERS = {
+    "tcp://": ("nq57lib.executor_dask", "DaskExecutor"),
+    "tls://": ("nq57lib.executor_dask", "DaskExecutor"),
+    "local:": ("nq57lib.executor_dask", "DaskExecutor"),
+}
+
+
+def for_cluster(address: str) -> Executor:
+    """The executor for a ``--cluster`` address (ConfigError with one line if it cannot be used)."""
+    import importlib
+
+    for prefix, (module, name) in CLUSTERS.items():
+        if address.startswith(prefix):
+            return getattr(importlib.import_module(module), name)(address)
+    raise ConfigError(f"--cluster {address!r}: give a dask scheduler address (tcp://HOST:8786) "
+                      "or local:N for N workers on this machine")
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:
@@ -46,109 +74,70 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         pass
 
 
-def _worker_init(parent_pid: int) -> None:
+# ------------------------------------------------------------------ local worker processes
+
+_KERNEL = None  # this worker's kept kernel
+_SETTINGS: dict = {}
+
+
+def _worker_init(parent_pid: int, env: dict, warm: bool) -> None:
+    from multiprocessing.util import Finalize
+
     die_with_parent()
     if os.getppid() != parent_pid:  # the run died before this worker got going
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it cancels the jobs
+    os.environ.update(env)
+    _SETTINGS.update(warm=warm)
+    skip_slow_imports()
+    Finalize(None, _close_kernel, exitpriority=10)  # the pool shuts down: kill the kept kernel at once
 
 
-def kernel_manager_class():
-    """The kernel manager the workers use: IPC transport (no TCP warning, nothing on the network)."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class Nq57KernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self):
-            return "ipc"
-
-        @default("ip")
-        def _default_ip(self):
-            # a private folder per kernel: kernels started at once in one folder would share socket names
-            import tempfile
-            self._ipc_dir = tempfile.mkdtemp(prefix="nq57-kernel-")
-            return os.path.join(self._ipc_dir, "k")
-
-        def cleanup_ipc_files(self):
-            super().cleanup_ipc_files()
-            folder = getattr(self, "_ipc_dir", None)
-            if folder:
-                import shutil
-                shutil.rmtree(folder, ignore_errors=True)
-
-    return Nq57KernelManager
+def _close_kernel() -> None:
+    global _KERNEL
+    if _KERNEL is not None:
+        _KERNEL.close()
+        _KERNEL = None
 
 
-def _error(e: BaseException, cell=None, count=None) -> dict:
-    err = {"cell": cell, "execution_count": count, "error": type(e).__name__, "message": plain(str(e))[:1000]}
-    if isinstance(e, OSError) and e.errno is not None:
-        from .publish import describe_os_error
-        err["errno"] = e.errno
-        err["message"] = describe_os_error(e)
-    return err
-
-
-def execute_job(job: Job, run_dir: str) -> Job:
-    """Run one report's notebook with papermill and convert it to HTML (in a worker process).
-
-    The kernel's own messages go to ``logs/<id>.log`` in the run folder.
-    """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    start = time.monotonic()
-    out_nb = Path(run_dir) / f"{job.id}.ipynb"
+def _local_job(job: Job, run_dir: str) -> Job:
+    """In a worker: the report in this worker's kept kernel (started by its first report)."""
+    global _KERNEL
+    log = Path(run_dir) / "logs" / f"{job.id}.log"
     try:
-        with open(Path(run_dir) / "logs" / f"{job.id}.log", "ab") as log_file:
-            os.dup2(log_file.fileno(), 2)  # the kernel inherits this process's stderr
-        papermill.execute_notebook(job.notebook, str(out_nb), parameters=job.parameters, kernel_name="python3",
-                                   progress_bar=False, cwd=run_dir, execution_timeout=600,
-                                   kernel_manager_class=kernel_manager_class())
-        job.status = "succeeded"
-    except PapermillExecutionError as e:
-        job.status, job.error = "failed", {"cell": e.cell_index, "execution_count": e.exec_count,
-                                           "error": e.ename, "message": plain(str(e.evalue))[:1000]}
-    except Exception as e:  # a dead kernel, a timeout, a notebook that cannot be read or written
+        with open(log, "ab") as f:
+            os.dup2(f.fileno(), 2)  # this worker's own warnings (papermill, nbconvert) go to the report's log
+    except OSError as e:
         job.status, job.error = "failed", _error(e)
-    if out_nb.exists():
-        try:
-            to_html(out_nb, Path(run_dir) / f"{job.id}.html", job.title)
-        except Exception as e:
-            if job.status == "succeeded":
-                job.status, job.error = "failed", _error(e)
-    job.duration_s = round(time.monotonic() - start, 2)
-    return job
-
-
-def to_html(nb_path: Path, html_path: Path, title: str) -> None:
-    """The executed notebook as a page: code hidden, cells tagged ``remove-cell`` left out."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    nb = nbformat.read(nb_path, as_version=4)
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove-cell"}), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    html_path.write_text(body, encoding="utf-8")
+        return job
+    if not _SETTINGS.get("warm", True):
+        return execute_job(job, run_dir)
+    if _KERNEL is None or _KERNEL.cwd != str(run_dir):
+        from .kernels import WarmKernel
+        _close_kernel()
+        # the kernel's own messages (start, shutdown) go to logs/kernel-<worker pid>-<n>.log
+        _KERNEL = WarmKernel(run_dir, log=str(Path(run_dir) / "logs" / f"kernel-{os.getpid()}-{{n}}.log"))
+    return execute_job(job, run_dir, kernel=_KERNEL)
 
 
 class LocalExecutor:
-    """Worker processes on this machine, ``workers`` at a time."""
+    """Worker processes on this machine, ``workers`` at a time, each keeping one kernel between reports
+    (``warm=False``: a new kernel for every report). ``env`` is added to the workers' and kernels'
+    environment. The processes start with the first report to run, not before."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, env: dict | None = None, warm: bool = True):
+        self.workers, self.env, self.warm = workers, dict(env or {}), warm
+        self.pool = None
+
+    def map(self, jobs: list[Job], run_dir: Path, done, env: dict | None = None) -> None:
         import multiprocessing
 
-        self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init, initargs=(os.getpid(),))
-
-    def map(self, jobs: list[Job], run_dir: Path, done) -> None:
-        futures = {self.pool.submit(execute_job, j, str(run_dir)): j for j in jobs}
+        if not jobs:
+            return
+        self.pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)),
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_worker_init, initargs=(os.getpid(), {**self.env, **(env or {})}, self.warm))
+        futures = {self.pool.submit(_local_job, j, str(run_dir)): j for j in jobs}
         for fut in as_completed(futures):
             job = futures[fut]
             try:
@@ -159,9 +148,12 @@ class LocalExecutor:
             done(job)
 
     def cancel(self) -> None:
+        if self.pool is None:
+            return
         for p in list(getattr(self.pool, "_processes", {}).values()):
             p.terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)

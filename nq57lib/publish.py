@@ -158,6 +158,15 @@ def discard(tmp: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def manifest_entry(job, run_dir: Path, project_root: Path) -> dict:
+    """One report in ``manifest.json``: what ran, how it went, its page, its inputs' key (incremental runs)."""
+    return {"id": job.id, "name": job.name, "title": job.title,
+            "notebook": os.path.relpath(job.notebook, project_root), "parameters": job.parameters,
+            "status": job.status, "duration_s": job.duration_s, "error": job.error,
+            "html": f"{job.id}.html" if (run_dir / f"{job.id}.html").exists() else None,
+            "inputs": (job.inputs or {}).get("key"), "reused_from": (job.inputs or {}).get("reused_from")}
+
+
 _STATUS = {"succeeded": ("Thành công", "Succeeded"), "failed": ("Lỗi", "Failed"), "reused": ("Dùng lại", "Reused"),
            "interrupted": ("Bị dừng", "Interrupted"), "pending": ("Chưa chạy", "Not run")}
 
@@ -174,7 +183,10 @@ def index_page(manifest: dict) -> str:
             cell = f" (ô/cell {r['error']['cell']})" if r["error"].get("cell") is not None else ""
             msg = (r["error"]["message"] or "").splitlines()[0] if r["error"]["message"] else ""
             err = f"{esc(r['error']['error'])}{esc(cell)}: {esc(msg)}"
-        rows.append(f'<tr class="{esc(r["status"])}"><td>{link}</td><td>{esc(vi)} / {esc(en)}</td>'
+        status = f"{esc(vi)} / {esc(en)}"
+        if r.get("reused_from"):
+            status += f' <span class="meta">(từ lượt / from run {esc(r["reused_from"])})</span>'
+        rows.append(f'<tr class="{esc(r["status"])}"><td>{link}</td><td>{status}</td>'
                     f'<td>{r["duration_s"]:.1f} s</td><td>{err}</td></tr>')
     vi, en = _STATUS.get(manifest["status"], (manifest["status"],) * 2)
     partial = ""

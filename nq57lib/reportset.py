@@ -1,8 +1,9 @@
 """The report set (reports.yaml): reading it, checking it up front, and expanding it into jobs.
 
 A report is one notebook with parameters. ``for_each`` makes a grid of reports: ``for_each: province``
-is one report per unit with data; a mapping gives several parameters at once, e.g.
-``for_each: {province: all, lang: [vi, en]}`` is every unit with data in both languages. Everything is
+is one report per unit with data; a mapping gives several parameters at once, every combination of their
+values, e.g. ``for_each: {province: all, lang: [vi, en], method: [eurostat, sdsn]}`` is every unit with
+data in both languages by both methods (a report id per combination: ``trajectories-lai-chau-en-sdsn``). Everything is
 checked before any notebook runs: unknown keys, two reports with one name, a parameter the notebook
 does not declare, a value the notebook would refuse (``method: SDSN``). Each problem is a
 :class:`ConfigError` (exit code 2) that says where and what to change.
@@ -42,10 +43,39 @@ class Job:
 
 
 def notebook_parameters(path: str | Path) -> list[str]:
-    """The names a notebook declares in its ``parameters`` cell."""
-    from papermill.inspection import inspect_notebook
+    """The names a notebook declares in its ``parameters`` cell (names assigned at the top level, as
+    papermill reads them), without importing papermill (a second of imports, in the run's own process).
 
-    return list(inspect_notebook(str(path)))
+    >>> import tempfile, nbformat
+    >>> nb = nbformat.v4.new_notebook()
+    >>> cell = nbformat.v4.new_code_cell("lang = 'vi'  # help\\nyears: list = [2030]\\na = b = 1")
+    >>> cell.metadata["tags"] = ["parameters"]
+    >>> nb.cells = [cell]
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".ipynb", delete=False) as f:
+    ...     nbformat.write(nb, f)
+    >>> notebook_parameters(f.name)
+    ['lang', 'years', 'a', 'b']
+    """
+    import ast
+    import json
+
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            try:
+                tree = ast.parse(source)
+            except SyntaxError as e:
+                raise ConfigError(f"{path}: the parameters cell is not valid Python (line {e.lineno}): fix the notebook") from None
+            names: list[str] = []
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name) and n.id not in names:
+                            names.append(n.id)
+            return names
+    return []
 
 
 def load_reports(path: Path) -> list[dict]:
@@ -87,6 +117,7 @@ def load_reports(path: Path) -> list[dict]:
                               "of parameter names to lists of values, e.g. {province: all, lang: [vi, en]}")
         r["_notebook"] = str(nb)
         r["_path"] = str(path)
+        _grid(r)  # an empty list, a parameter given twice
     return reports
 
 
@@ -101,6 +132,12 @@ def _grid(r: dict) -> dict:
     for k, v in grid.items():
         if v != "all" and not isinstance(v, list):
             v = [v]
+        if v == []:
+            raise ConfigError(f"{r['_path']}: report {r['name']!r}: for_each {k}: the list is empty; "
+                              f"give at least one value, e.g. {{{k}: [vi, en]}}, or remove {k}")
+        if str(k) in (r.get("parameters") or {}):
+            raise ConfigError(f"{r['_path']}: report {r['name']!r}: {k} is both in parameters and in for_each; "
+                              "keep it in one of them")
         out[str(k)] = v
     return out
 

@@ -1,14 +1,15 @@
-"""``nq57 run``: validate the data, execute the report set and publish it; ``nq57 refresh``: regenerate
-the notebooks' stored outputs.
+"""``nq57 run``: plan the report set, execute what changed, publish; ``nq57 refresh``: regenerate the
+notebooks' stored outputs.
 
-The pieces live in modules named after them: the report set and its grid (:mod:`nq57lib.reportset`),
-where reports execute (:mod:`nq57lib.executors`), and publishing: lock, manifest, index, ``latest``
-(:mod:`nq57lib.publish`). This module puts them together and holds the command-line options.
+Each concern lives in a module named after it: the report set and its grid (:mod:`nq57lib.reportset`),
+what can be reused from earlier runs (:mod:`nq57lib.incremental`), where reports execute
+(:mod:`nq57lib.executors`, :mod:`nq57lib.executor_dask`) and how one is executed (:mod:`nq57lib.kernels`),
+and publishing: lock, manifest, index, ``latest`` (:mod:`nq57lib.publish`). This module puts them
+together and holds the command-line options.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import signal
 import sys
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from . import _paths
 from .errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from .publish import OutputError, OutputLock, clean_stale, discard, finish, new_run_folder, output_failure
-from .reportset import ConfigError, Job, load_reports, plan
+from .incremental import Inputs, data_hash, keys_only, load_plan, reuse, save_plan
+from .publish import (OutputError, OutputLock, clean_stale, discard, finish, manifest_entry, new_run_folder,
+                      output_failure)
+from .reportset import ConfigError, Job, load_reports, notebook_parameters, plan
 
 __all__ = ["run", "refresh", "RunResult", "ConfigError", "OutputError", "data_hash"]
 
@@ -30,17 +33,6 @@ class RunResult:
     status: str = "succeeded"
     exit_code: int = EXIT_OK
     partial: bool = False
-
-
-def data_hash(data_dir: Path) -> str:
-    """sha256 over the six data files (names and bytes); nothing else in the folder is read."""
-    from .dataset import DATA_FILES
-
-    h = hashlib.sha256()
-    for name in DATA_FILES:
-        h.update(name.encode())
-        h.update((data_dir / name).read_bytes())
-    return h.hexdigest()
 
 
 def _versions() -> dict:
@@ -67,57 +59,115 @@ def workers_for(jobs: int | None, n_jobs: int, log=print) -> int:
     return max(1, min(jobs or cores, cores, n_jobs))
 
 
+def _validated_data(data_path: Path, out: Path) -> dict:
+    """Validate the data once for the whole run: the kernels' environment names the validated copy, and
+    ``nq57lib.load`` in each notebook skips validation (nq57lib.cache; nothing when it is not there)."""
+    try:
+        from .cache import ENV_VAR, prevalidate
+    except ImportError:
+        return {}
+    return {ENV_VAR: str(prevalidate(data_path, out / ".cache"))}
+
+
+def _plan(data_path: Path, reports_path: Path, out: Path, only, province):
+    """The jobs of this run, the inputs they share, and the plan's key if the plan is new (to keep).
+
+    The kept plan is used when nothing that makes it has changed (no load, no validation); otherwise the
+    data is loaded (and validated) and the report set planned.
+    """
+    reports = load_reports(reports_path)
+    options = {"only": sorted(only or []), "province": province, "data_dir": str(data_path)}
+    try:
+        inputs = Inputs(data_path)
+        key = inputs.plan_key(reports_path, [r["_notebook"] for r in reports], options)
+    except OSError:
+        inputs = key = None  # unreadable data: load() below says what is wrong
+    kept = load_plan(out, key) if key else None
+    if kept is not None:
+        return kept, inputs, None
+    from .dataset import load
+
+    ds = load(data_path)  # invalid data stops here, before any notebook (DataValidationError)
+    todo = plan(ds, reports, only=only, province=province)
+    # every notebook that takes data_dir is given it: the executed notebook says which data it read, and a
+    # remote worker (--cluster) can put its own copy of the data in its place
+    takes = {nb: "data_dir" in notebook_parameters(nb) for nb in {j.notebook for j in todo}}
+    for j in todo:
+        if takes[j.notebook]:
+            j.parameters["data_dir"] = str(data_path)
+    return todo, inputs, key
+
+
 def run(data_dir=None, out_dir=None, only=None, province=None, jobs=None, reports_file=None,
-        progress: bool = True, log=print, executor=None) -> RunResult:
-    """Validate the data, execute the report set, publish it (see :mod:`nq57lib.publish`).
+        progress: bool = True, log=print, executor=None, cluster: str | None = None,
+        force: bool = False) -> RunResult:
+    """Plan the report set, reuse what has not changed (unless ``force``), execute the rest, publish it
+    (see :mod:`nq57lib.publish`). ``cluster`` is a ``--cluster`` address (dask.distributed).
 
     Paths are resolved here, before anything runs: notebooks execute in the run folder, where a
     relative ``data_dir`` would mean something else.
     """
-    from .dataset import load
-
     data_path = Path(data_dir).resolve() if data_dir else _paths.DATA_DIR
-    ds = load(data_path)  # invalid data stops here, before any notebook (DataValidationError)
-    reports = load_reports(Path(reports_file).resolve() if reports_file else _paths.REPORTS_FILE)
-    todo = plan(ds, reports, only=only, province=province)
-    if data_dir:
-        for j in todo:
-            j.parameters["data_dir"] = str(data_path)
+    reports_path = Path(reports_file).resolve() if reports_file else _paths.REPORTS_FILE
     out = Path(out_dir).resolve() if out_dir else _paths.OUTPUTS_DIR
+    todo, inputs, new_plan = _plan(data_path, reports_path, out, only, province)
     with OutputLock(out):
         clean_stale(out, log)
-        return _run_locked(ds, data_path, out, todo, jobs, progress, log, executor,
-                           partial=bool(only or province))
+        own = executor is None and bool(cluster)
+        if own:
+            from .executors import for_cluster
+            executor = for_cluster(cluster)  # connects now: an unreachable scheduler stops the run here
+        try:
+            if new_plan:
+                save_plan(out, new_plan, todo)
+            return _run_locked(data_path, out, todo, inputs, jobs, progress, log, executor,
+                               partial=bool(only or province), force=force)
+        finally:
+            if own:
+                executor.close()
 
 
-def _run_locked(ds, data_path, out, todo, jobs, progress, log, executor, partial) -> RunResult:
-    from tqdm import tqdm
-
+def _run_locked(data_path, out, todo, inputs, jobs, progress, log, executor, partial, force) -> RunResult:
     from .executors import LocalExecutor
 
     run_id, tmp = new_run_folder(out)
     try:
-        digest = data_hash(data_path)
+        if inputs is None:
+            inputs = Inputs(data_path)
     except OSError as e:
         discard(tmp)
         raise OutputError(f"cannot read the data files in {data_path}: {e.strerror}") from None
     manifest = {"run_id": run_id, "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                "data_dir": str(data_path), "data_hash": digest, "versions": _versions(), "partial": partial}
+                "data_dir": str(data_path), "data_hash": inputs.data, "versions": _versions(), "partial": partial}
     result = RunResult(None, todo, partial=partial)
-    ex = executor or LocalExecutor(workers_for(jobs, len(todo), log))
-    bar = tqdm(total=len(todo), desc="nq57 run", unit="report", disable=not progress, file=sys.stderr)
+    if force:
+        keys_only(todo, inputs)
+        to_run = list(todo)
+    else:
+        to_run = reuse(todo, inputs, out, tmp)
+    try:
+        env = _validated_data(data_path, out) if to_run else {}
+    except BaseException:
+        discard(tmp)  # nothing ran: no temporary folder left behind
+        raise
+    ex = executor or LocalExecutor(workers_for(jobs, len(to_run) or 1, log))
+    bar = None
+    if progress and to_run:
+        from tqdm import tqdm
+        bar = tqdm(total=len(to_run), desc="nq57 run", unit="report", file=sys.stderr)
 
     def done(job):
-        bar.update(1)
-        bar.set_postfix_str(f"{job.id}: {job.status}")
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{job.id}: {job.status}")
 
     def on_term(signum, frame):
         raise _Terminated()
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        ex.map(todo, tmp, done)
-        failed = [j for j in todo if j.status != "succeeded"]
+        ex.map(to_run, tmp, done, env)
+        failed = [j for j in todo if j.status not in ("succeeded", "reused")]
         result.status = "failed" if failed else "succeeded"
         result.exit_code = EXIT_FAILED if failed else EXIT_OK
     except (_Terminated, KeyboardInterrupt):
@@ -128,7 +178,8 @@ def _run_locked(ds, data_path, out, todo, jobs, progress, log, executor, partial
         result.status, result.exit_code = "interrupted", EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
-        bar.close()
+        if bar is not None:
+            bar.close()
         if result.status != "interrupted":
             ex.close()
     full = output_failure(todo)
@@ -138,11 +189,7 @@ def _run_locked(ds, data_path, out, todo, jobs, progress, log, executor, partial
                           f"{out / 'latest'} is unchanged")
     manifest.update(finished=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     status=result.status, exit_code=result.exit_code,
-                    reports=[{"id": j.id, "name": j.name, "title": j.title,
-                              "notebook": os.path.relpath(j.notebook, _paths.PROJECT_ROOT),
-                              "parameters": j.parameters, "status": j.status, "duration_s": j.duration_s,
-                              "error": j.error, "html": f"{j.id}.html" if (tmp / f"{j.id}.html").exists() else None}
-                             for j in todo])
+                    reports=[manifest_entry(j, tmp, _paths.PROJECT_ROOT) for j in todo])
     final = finish(out, tmp, run_id, manifest, publish_latest=result.status == "succeeded" and not partial)
     result.run_dir = final
     _report(result, final, out, log)
@@ -150,8 +197,10 @@ def _run_locked(ds, data_path, out, todo, jobs, progress, log, executor, partial
 
 
 def _report(result: RunResult, final: Path, out: Path, log) -> None:
-    ok = sum(j.status == "succeeded" for j in result.jobs)
-    log(f"{ok} of {len(result.jobs)} reports succeeded: {final / 'index.html'}")
+    ok = sum(j.status in ("succeeded", "reused") for j in result.jobs)
+    reused = sum(j.status == "reused" for j in result.jobs)
+    again = f" ({reused} unchanged since an earlier run, reused; --force runs them again)" if reused else ""
+    log(f"{ok} of {len(result.jobs)} reports succeeded{again}: {final / 'index.html'}")
     for j in result.jobs:
         if j.status == "failed" and j.error:
             cell = f"cell {j.error['cell']}" if j.error.get("cell") is not None else "no cell"
@@ -176,7 +225,7 @@ def refresh(notebooks_dir: Path | None = None, log=print) -> list[Path]:
     import nbformat
     import papermill
 
-    from .executors import kernel_manager_class
+    from .kernels import kernel_manager_class
 
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else _paths.NOTEBOOKS_DIR
     done = []
@@ -215,6 +264,9 @@ def add_commands(sub) -> None:
     r.add_argument("--province", metavar="NAME", help="run only the per-province reports of this province; does not move latest")
     r.add_argument("--jobs", metavar="N", type=int, help="parallel processes (default and maximum: number of cores)")
     r.add_argument("--reports", metavar="FILE", help="report set (default: the project's reports.yaml)")
+    r.add_argument("--force", action="store_true", help="run every report, even those unchanged since an earlier run")
+    r.add_argument("--cluster", metavar="ADDRESS", help="run the reports on a dask.distributed cluster: tcp://HOST:8786 "
+                   "(a running scheduler) or local:N (N workers on this machine); needs pip install -e '.[cluster]'")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.set_defaults(func=_run_cmd)
     f = sub.add_parser("refresh", help="regenerate the notebooks' stored outputs (nbval references)")
@@ -225,5 +277,5 @@ def _run_cmd(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs {args.jobs}: give 1 or more")
     result = run(data_dir=args.data, out_dir=args.out, only=args.only, province=args.province, jobs=args.jobs,
-                 reports_file=args.reports, progress=not args.no_progress)
+                 reports_file=args.reports, progress=not args.no_progress, cluster=args.cluster, force=args.force)
     return result.exit_code

@@ -16,7 +16,8 @@ def _norm(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {_norm(s) for s in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = project["optional-dependencies"]
+    wanted = {_norm(s) for s in project["dependencies"] + extras["test"] + extras["cluster"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["name"] == "nq57"
     deps = env["dependencies"]
@@ -25,6 +26,14 @@ def test_environment_yml_matches_pyproject():
     listed = {_norm(d) for d in deps if isinstance(d, str) and "==" in d} | {_norm(d) for d in pip if "==" in d}
     assert listed == wanted, f"only in environment.yml: {listed - wanted}; only in pyproject.toml: {wanted - listed}"
     assert pip[-1] == "-e ."
+
+
+def test_dask_is_only_in_the_cluster_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = lambda specs: {_norm(s)[0] for s in specs}
+    assert {"dask", "distributed"} <= names(project["optional-dependencies"]["cluster"])
+    assert not {"dask", "distributed"} & (names(project["dependencies"]) | names(project["optional-dependencies"]["test"]))
+    assert all("==" in s for s in project["optional-dependencies"]["cluster"]), "pinned"
 
 
 def test_pandas_and_matplotlib_pinned_exactly():
