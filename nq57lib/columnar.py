@@ -1,0 +1,2 @@
+def read_facts(data_dir, refs, today):
+    return None
