@@ -62,7 +62,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                          ("note", "note_en")),
 }
 
-_NUMBER = r"-?\d+(?:\.\d+)?"
+_NUMBER = r"-?[0-9]+(?:\.[0-9]+)?"  # ASCII digits: float() would read "١٦٨", pandas would not
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _DATE_RE = re.compile(_DATE)
 
@@ -158,9 +158,17 @@ class _ProvinceIndex:
     def ambiguous_keys(self) -> dict[str, set[str]]:
         return {k: v for k, v in self.keys.items() if len(v) > 1}
 
+    def _units(self, text: str) -> list[tuple[str, str, str]] | None:
+        return self.codes.get(text) or self.codes.get(text.zfill(2) if text.isdigit() else text)
+
+    def depends_on_date(self, text: str) -> bool:
+        """Whether ``text`` is a code that named several units over time (:meth:`resolve` needs the date)."""
+        units = self._units(unicodedata.normalize("NFC", str(text)).strip())
+        return bool(units) and len(units) > 1
+
     def resolve(self, text: str, on_date: str | None = None) -> str | None:
         text = unicodedata.normalize("NFC", str(text)).strip()
-        units = self.codes.get(text) or self.codes.get(text.zfill(2) if text.isdigit() else text)
+        units = self._units(text)
         if units:
             if len(units) == 1:
                 return units[0][0]

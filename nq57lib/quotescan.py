@@ -27,6 +27,7 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .numbers import _APPROX_WORDS, _COMPARATOR_WORDS, _SCALES, _WORDS
 
@@ -58,9 +59,6 @@ _WORDS_RE = re.compile(rf"(?:(?:{_WORDS})\s+)*\Z", re.IGNORECASE)
 _LINKED_RE = re.compile(r"\s*%?\s*(?:[-–]|đến)\s*|\s*/\s*", re.IGNORECASE)
 
 
-_POW10 = np.array([10.0 ** k for k in range(23)])   # exact powers of ten (numpy's power may not be)
-
-
 def _startswith(G: np.ndarray, col: int, word: bytes) -> np.ndarray:
     """Rows of the gathered byte matrix ``G`` where ``word`` starts at column ``col``."""
     if col + len(word) > G.shape[1]:
@@ -80,21 +78,30 @@ def _gather(d: np.ndarray, start: np.ndarray, stop: np.ndarray, width: int) -> n
     return G
 
 
-def _shift(G: np.ndarray, col: np.ndarray) -> np.ndarray:
-    """Each row of ``G`` from its own column ``col`` on (``_END`` beyond)."""
-    idx = col[:, None] + np.arange(G.shape[1])[None, :]
-    out = np.full(G.shape, _END, np.int16)
-    inside = idx < G.shape[1]
-    rows = np.broadcast_to(np.arange(len(G))[:, None], idx.shape)
-    out[inside] = G[rows[inside], idx[inside]]
-    return out
+class _At:
+    """The bytes of ``d`` from positions ``pos`` (before ``stop``, their quote's end), gathered on demand."""
+
+    def __init__(self, d: np.ndarray, pos: np.ndarray, stop: np.ndarray):
+        self.d, self.pos, self.stop = d, pos, stop
+        self.G = np.zeros((len(pos), 0), np.int16)
+
+    def __len__(self):
+        return len(self.pos)
+
+    def cols(self, width: int) -> np.ndarray:
+        """The first ``width`` bytes of every row (``_END`` past the quote's end)."""
+        if self.G.shape[1] < width:
+            self.G = _gather(self.d, self.pos, self.stop, width)
+        return self.G
+
+    def sub(self, rows: np.ndarray, shift=0) -> "_At":
+        return _At(self.d, self.pos[rows] + shift, self.stop[rows])
 
 
-def _word_start_ok(G: np.ndarray, col: int) -> np.ndarray:
+def _word_start_ok(at: _At, col: int) -> np.ndarray:
     """Whether the word at column ``col`` is certainly not whitespace, a range word ("-", "–", "đến"), a slash
     or a percent sign (and is a character this module knows: ASCII, a Vietnamese letter, a typographic quote)."""
-    if col + 2 >= G.shape[1]:
-        return np.zeros(len(G), bool)
+    G = at.cols(col + 3)
     b, b1, b2 = G[:, col], G[:, col + 1], G[:, col + 2]
     ok = (b < 128) & ~_ASCII_WS[b] & (b != 45) & (b != 47) & (b != 37)
     ok |= (b >= 0xC3) & (b <= 0xC6)                                  # Vietnamese letters (2 bytes)
@@ -102,34 +109,57 @@ def _word_start_ok(G: np.ndarray, col: int) -> np.ndarray:
     ok |= (b == 0xE2) & (b1 == 0x80) & ((b2 == 0x98) | (b2 == 0x99) | (b2 == 0x9C) | (b2 == 0x9D))  # ‘ ’ “ ”
     d_ = np.flatnonzero(ok & (b == 0xC4))                           # đ/Đ: is it "đến"?
     if len(d_):
-        sub = G[d_]
+        sub = at.sub(d_, col).cols(8)
         den = np.zeros(len(d_), bool)
         for v in _DEN:
-            den |= _startswith(sub, col, v)
+            den |= _startswith(sub, 0, v)
         ok[d_[den]] = False
     return ok
 
 
-def _scale_at(G: np.ndarray, col: int):
+def _key(G: np.ndarray, col: int, length: int) -> np.ndarray:
+    """The ``length`` bytes of each row of ``G`` from column ``col``, as one integer (``_END`` as 0)."""
+    key = np.zeros(len(G), np.uint64)
+    for k in range(length):
+        b = G[:, col + k] if col + k < G.shape[1] else np.full(len(G), _END, np.int16)
+        key = (key << np.uint64(8)) | np.where(b == _END, 0, b).astype(np.uint64)
+    return key
+
+
+_SCALE_KEYS = {}
+for _word, _f in _SCALE_WORDS:
+    _SCALE_KEYS.setdefault(len(_word), {})[int.from_bytes(_word, "big")] = _f
+
+
+def _scale_at(at: _At, col: int):
     """At the word starting at column ``col``: (is a scale word, its factor, the column after it)."""
-    n = len(G)
+    n = len(at)
     found, factor, after = np.zeros(n, bool), np.ones(n), np.full(n, col, np.int64)
-    cand = np.flatnonzero(np.isin(G[:, col], list(b"nNvVtT")))
-    if len(cand):
-        sub = G[cand]
-        for word, f in _SCALE_WORDS:
-            hit = _startswith(sub, col, word) & ~found[cand]
-            found[cand[hit]] = True
-            factor[cand[hit]] = f
-            after[cand[hit]] = col + len(word)
+    cand = np.flatnonzero(np.isin(at.cols(col + 1)[:, col], list(b"nNvVtT")))
+    if not len(cand):
+        return found, factor, after
+    G = at.sub(cand, col).cols(max(_SCALE_KEYS) + 1)
+    left = np.arange(len(cand))
+    for length, table in _SCALE_KEYS.items():
+        if not len(left):
+            break
+        keys = _key(G[left], 0, length)
+        hit = np.isin(keys, np.array(list(table), np.uint64))
+        if hit.any():
+            rows = cand[left[hit]]
+            found[rows] = True
+            factor[rows] = [table[int(k)] for k in keys[hit]]
+            after[rows] = col + length
+            left = left[~hit]
     return found, factor, after
 
 
-def _right(G: np.ndarray, second: bool):
-    """What follows a number (``G[:, 0]`` is the byte after its last digit): (certain, scale factor, kind)
+def _right(at: _At, second: bool):
+    """What follows a number (``at`` is the byte after its last digit): (certain, scale factor, kind)
     with kind 0 (nothing), 1 (a slash and a number: "51,69/85%"), 2 (a hyphen and a number: "9-10%").
     ``second``: the number is itself the second of a slash or the high end of a range (nothing may follow)."""
-    n = len(G)
+    n = len(at)
+    G = at.cols(5)
     b0, b1 = G[:, 0], G[:, 1]
     factor = np.ones(n)
     kind = np.zeros(n, np.int8)
@@ -144,23 +174,30 @@ def _right(G: np.ndarray, second: bool):
     # a percent sign: then the end, punctuation, or a space and a word that is not a range word
     pct = b0 == 37
     ok |= pct & ((b1 == _END) | _PUNCT[b1])
-    ok |= pct & (b1 == 32) & _word_start_ok(G, 2)
+    p = np.flatnonzero(pct & (b1 == 32))
+    if len(p):
+        ok[p] = _word_start_ok(at.sub(p), 2)
     # a space and a word: a scale word multiplies; any other word that is not a range word ends the number
-    space = (b0 == 32) & _word_start_ok(G, 1)
-    is_scale, f, after = _scale_at(G, 1)
-    ok |= space & ~is_scale
-    s = np.flatnonzero(space & is_scale)
-    if len(s):
-        A = _shift(G[s], after[s])                                   # what follows the scale word
-        a0, a1 = A[:, 0], A[:, 1]
-        plain = (a1 != _END) & (a1 < 128) & ~_ASCII_WS[a1]
-        viet = ((a1 >= 0xC3) & (a1 <= 0xC6)) | (a1 == 0xE1)
-        bad = np.zeros(len(s), bool)
-        for v in _AFTER_SCALE:
-            bad |= _startswith(A, 1, v)
-        good = (a0 == _END) | _PUNCT[a0] | ((a0 == 32) & (plain | (viet & _word_start_ok(A, 1))) & ~bad)
-        ok[s] = good
-        factor[s] = f[s]
+    sp = np.flatnonzero(b0 == 32)
+    if len(sp):
+        at_sp = at.sub(sp)
+        word_ok = _word_start_ok(at_sp, 1)
+        is_scale, f, after = _scale_at(at_sp, 1)
+        ok[sp[word_ok & ~is_scale]] = True
+        s = np.flatnonzero(word_ok & is_scale)
+        if len(s):
+            A = at_sp.sub(s, 0)
+            A = _At(A.d, A.pos + after[s], A.stop).cols(8)              # what follows the scale word
+            a0, a1 = A[:, 0], A[:, 1]
+            plain = (a1 != _END) & (a1 < 128) & ~_ASCII_WS[a1]
+            viet = ((a1 >= 0xC3) & (a1 <= 0xC6)) | (a1 == 0xE1)
+            bad = np.zeros(len(s), bool)
+            for v in _AFTER_SCALE:
+                bad |= _startswith(A, 1, v)
+            viet_ok = _word_start_ok(_At(at.d, at_sp.pos[s] + after[s], at_sp.stop[s]), 1)
+            good = (a0 == _END) | _PUNCT[a0] | ((a0 == 32) & (plain | (viet & viet_ok)) & ~bad)
+            ok[sp[s]] = good
+            factor[sp[s]] = f[s]
     return ok, factor, kind
 
 
@@ -176,102 +213,91 @@ class QuoteScan:
     """
 
     def __init__(self, quotes: pa.Array, english: np.ndarray):
-        quotes = pa.array(quotes, pa.large_string()) if not isinstance(quotes, pa.Array) else quotes
         if isinstance(quotes, pa.ChunkedArray):
             quotes = quotes.combine_chunks()
         quotes = quotes.cast(pa.large_string())
         n = len(quotes)
-        self.n = n
         bufs = quotes.buffers()
         off = np.frombuffer(bufs[1], np.int64)[quotes.offset: quotes.offset + n + 1]
-        d = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+        d = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None and n else np.zeros(0, np.uint8)
         self.d, self.off = d, off
         x = d - np.uint8(44)
-        P = np.flatnonzero(x <= 13)                      # , - . / and digits
-        c = x[P].astype(np.int8)                         # 0 ',' 1 '-' 2 '.' 3 '/' 4..13 digits
-        first = np.searchsorted(P, off[:-1])
-        row = (np.cumsum(np.bincount(first, minlength=len(P) + 1)[: len(P)]) - 1).astype(np.int64)
-        adj = np.zeros(len(P), bool)                     # P[i] and P[i+1] are neighbours in one quote
-        if len(P) > 1:
-            adj[:-1] = (P[1:] == P[:-1] + 1) & (row[1:] == row[:-1])
+        P = np.flatnonzero(x <= 13)                      # bytes , - . / and digits
+        c = x[P]                                         # 0 ',' 1 '-' 2 '.' 3 '/' 4..13 digits
+        nP = len(P)
+        # runs: neighbouring digits, dots and commas within one quote
+        brk = np.ones(nP, bool)
+        if nP:
+            brk[1:] = P[1:] != P[:-1] + 1
+            # a quote that starts with one of these bytes right after a quote that ends with one: split there
+            inner = off[1:-1][(off[1:-1] < len(d)) & (off[1:-1] > 0)]
+            glued = inner[(x[inner] <= 13) & (x[inner - 1] <= 13)]
+            brk[np.searchsorted(P, glued)] = True
         isn = (c != 1) & (c != 3)
-        prev_in = np.zeros(len(P), bool)
-        prev_in[1:] = adj[:-1] & isn[:-1]
-        starts = np.flatnonzero(isn & ~prev_in)
-        next_in = adj & np.concatenate([isn[1:], [False]])
-        ends = np.flatnonzero(isn & ~next_in)            # inclusive
-        english_p = english[row] if n else np.zeros(0, bool)
-        c2 = c.copy()                                    # English pages: commas and dots swap
-        c2[english_p & (c == 0)] = 2
-        c2[english_p & (c == 2)] = 0
+        start_flag, end_flag = isn.copy(), isn.copy()
+        start_flag[1:] &= brk[1:] | ~isn[:-1]
+        end_flag[:-1] &= brk[1:] | ~isn[1:]
+        starts, ends = np.flatnonzero(start_flag), np.flatnonzero(end_flag)
+        run_row = np.searchsorted(off, P[starts], side="right") - 1
+        en = english[run_row] if n else np.zeros(0, bool)
         digit = c >= 4
-        last = ends.copy()                               # the last digit of each run
+        last = ends.copy()                               # the last digit: dots and commas after it trail
         for _ in range(2):
             back = ~digit[last] & (last > starts)
             last[back] -= 1
         trailing = ends - last
         valid = digit[starts] & digit[last]
-        cum = lambda flags: np.concatenate([[0], np.cumsum(flags)])
-        cdot, ccom, cdig = cum(c2 == 2), cum(c2 == 0), cum(digit)
-        ndot = cdot[last + 1] - cdot[starts]
-        ncom = ccom[last + 1] - ccom[starts]
-        ndig = cdig[last + 1] - cdig[starts]
-        valid &= (ndig <= 15) & (ncom <= 1)
-        run_row = row[starts]
-        vi = ~english[run_row] if n else np.zeros(0, bool)
-        # separators inside runs: thousands dots must group three digits, a comma ends the integer part
-        flags = np.zeros(len(P), np.int64)
-        flags[starts] = 1
-        run_of = np.cumsum(flags) - 1
-        delta = np.bincount(starts, minlength=len(P) + 1) - np.bincount(last + 1, minlength=len(P) + 1)
-        in_run = np.cumsum(delta[:-1]) > 0
-        sep_idx = np.flatnonzero(in_run & ~digit)
-        sep_run = run_of[sep_idx]
-        nxt = np.empty(len(sep_idx), np.int64)
-        same_next = np.zeros(len(sep_idx), bool)
-        if len(sep_idx):
-            same_next[:-1] = sep_run[1:] == sep_run[:-1]
-            nxt[:-1] = sep_idx[1:]
-            nxt[~same_next] = last[sep_run[~same_next]] + 1
-        gap = nxt - sep_idx
-        is_dot = c2[sep_idx] == 2
-        first_sep = np.ones(len(sep_idx), bool)
-        first_sep[1:] = sep_run[1:] != sep_run[:-1]
-        bad = (is_dot & (gap != 4)) | (is_dot & first_sep & ((sep_idx - starts[sep_run]) > 3)) | (~is_dot & same_next)
-        thousands_ok = np.ones(len(starts), bool)
-        thousands_ok[sep_run[bad]] = False
+        # the separators inside each run (not the trailing ones); English pages swap commas and dots
+        seps = np.flatnonzero(isn & ~digit)
+        sep_run = np.searchsorted(starts, seps, side="right") - 1
+        inside = seps <= last[np.maximum(sep_run, 0)]
+        seps, sep_run = seps[inside], sep_run[inside]
+        dot = (c[seps] == 2) != en[sep_run]              # a dot as the Vietnamese way reads it
+        ndot = np.bincount(sep_run[dot], minlength=len(starts))
+        ncom = np.bincount(sep_run[~dot], minlength=len(starts))
+        same_next = np.zeros(len(seps), bool)
+        same_next[:-1] = sep_run[1:] == sep_run[:-1]
+        nxt = np.empty(len(seps), np.int64)
+        nxt[:-1] = seps[1:]
+        nxt[~same_next] = last[sep_run[~same_next]] + 1
+        gap = nxt - seps                                 # digits after the separator, plus one
+        first_sep = np.ones(len(seps), bool)
+        first_sep[1:] = ~same_next[:-1]
+        # "16.803", "1.234,5": dots group three digits after one to three; a comma ends the integer part
+        bad = (dot & (gap != 4)) | (dot & first_sep & ((seps - starts[sep_run]) > 3)) | (~dot & same_next)
+        thousands = np.ones(len(starts), bool)
+        thousands[sep_run[bad]] = False
         # a Vietnamese page's "62.86" or "1.5": one dot that cannot group thousands is the decimal point
-        dot_decimal = vi & (ndot == 1) & (ncom == 0) & (trailing == 0)
-        if len(sep_idx):
-            dd_gap = np.zeros(len(starts), np.int64)
-            dd_gap[sep_run[is_dot]] = gap[is_dot]
-            dot_decimal &= dd_gap != 4
-        else:
-            dot_decimal &= False
-        valid &= (ndot == 0) | thousands_ok | dot_decimal
-        # the value: the digits as an integer, over ten to the number of decimals
-        dig_idx = np.flatnonzero(digit & in_run)
-        druns = run_of[dig_idx]
-        exp = cdig[last[druns] + 1] - cdig[dig_idx + 1]
-        mant = np.bincount(druns, weights=(c[dig_idx] - 4) * _POW10[np.minimum(exp, 22)], minlength=len(starts))
-        k = np.zeros(len(starts), np.int64)
-        dec_pos = sep_idx[c2[sep_idx] == np.where(dot_decimal[sep_run], 2, 0)] if len(sep_idx) else sep_idx
-        dec_run = run_of[dec_pos]
-        k[dec_run] = cdig[last[dec_run] + 1] - cdig[dec_pos + 1]
-        value = mant / _POW10[np.minimum(k, 22)]
+        dot_gap = np.zeros(len(starts), np.int64)
+        dot_gap[sep_run[dot]] = gap[dot]
+        dot_decimal = ~en & (ndot == 1) & (ncom == 0) & (trailing == 0) & (dot_gap != 4)
+        valid &= (ncom <= 1) & ((ndot == 0) | thousands | dot_decimal)
         keep = np.flatnonzero(valid)
-        self.run_row = run_row[keep]
-        self.value = value[keep]
-        self.start = P[starts[keep]]                     # byte of the first digit
-        self.stop = P[last[keep]] + 1                    # byte after the last digit
-        self.trailing = trailing[keep]
-        self.prev_digit = np.full(len(keep), -1, np.int64)   # byte of the digit before, in the same quote
+        # the value, read as nq57lib.numbers reads it: pyarrow parses the digits (correctly rounded, as float())
+        lo, hi = P[starts[keep]], P[last[keep]] + 1
+        bounds = np.empty(2 * len(keep), np.int64)
+        bounds[0::2], bounds[1::2] = lo, hi
+        text = pa.LargeStringArray.from_buffers(max(2 * len(keep) - 1, 0), pa.py_buffer(bounds), bufs[2])
+        text = text.take(pa.array(np.arange(0, 2 * len(keep), 2)))
+        has_sep = (ndot + ncom)[keep] > 0
+        value = np.empty(len(keep))
         if len(keep):
-            before = starts[keep] - 1
-            digit_before = np.maximum.accumulate(np.where(digit, np.arange(len(P)), -1))
-            pd_idx = np.where(before >= 0, digit_before[np.maximum(before, 0)], -1)
-            same = (pd_idx >= 0) & (row[np.maximum(pd_idx, 0)] == self.run_row)
-            self.prev_digit[same] = P[pd_idx[same]]
+            value[~has_sep] = pc.cast(text.filter(pa.array(~has_sep)), pa.float64()).to_numpy(zero_copy_only=False)
+            part = text.filter(pa.array(has_sep))
+            part_en, part_dd = pa.array(en[keep][has_sep]), pa.array(dot_decimal[keep][has_sep])
+            plain = pc.replace_substring(pc.replace_substring(part, ".", ""), ",", ".")   # 16.803 -> 16803, 84,2 -> 84.2
+            english_text = pc.replace_substring(part, ",", "")                            # 4,977.5 -> 4977.5
+            part = pc.if_else(part_en, english_text, pc.if_else(part_dd, part, plain))
+            value[has_sep] = pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False)
+        self.value = value
+        self.run_row = run_row[keep]
+        self.start, self.stop = lo, hi                   # bytes of the first digit, and after the last
+        self.trailing = trailing[keep]
+        prev_last = np.full(len(starts), -1, np.int64)   # the byte of the last digit before, in the same quote
+        if len(starts) > 1:
+            same = run_row[1:] == run_row[:-1]
+            prev_last[1:][same] = P[last[:-1][same]]
+        self.prev_digit = prev_last[keep]
 
     def _left_ok(self, i: np.ndarray) -> np.ndarray:
         """The character before the number is certainly not another script's digit."""
@@ -300,13 +326,6 @@ class QuoteScan:
             fresh[k] = barrier.any(axis=1)
         return fresh
 
-    def _comparator(self, i: int) -> str | None | bool:
-        """The comparator word before number ``i`` (None: none), or False when it cannot be told here."""
-        row = self.run_row[i]
-        lo = self.prev_digit[i] + 1 if self.prev_digit[i] >= 0 else self.off[row]
-        text = bytes(self.d[lo: self.start[i]]).decode("utf-8", errors="replace")
-        return _words_comparator(text, self.prev_digit[i] >= 0)
-
     def states(self, qty: np.ndarray, comparator: np.ndarray | None = None) -> np.ndarray:
         """Rows whose quote certainly states ``qty`` (value times the unit's scale; NaN: nothing asked, True).
 
@@ -325,9 +344,7 @@ class QuoteScan:
         if not len(i):
             return out
         rows = self.run_row[i]
-        row_end = self.off[rows + 1]
-        G = _gather(self.d, self.stop[i], row_end, 16)
-        ok, factor, kind = _right(G, second=False)
+        ok, factor, kind = _right(_At(self.d, self.stop[i], self.off[rows + 1]), second=False)
         trailing = self.trailing[i]
         ok &= trailing <= 1
         # after a slash or a hyphen: the next number, and what follows it, gives the scale (unless this number
@@ -343,29 +360,40 @@ class QuoteScan:
             good = (nxt < len(self.value))
             nxt = np.minimum(nxt, len(self.value) - 1)
             good &= (self.run_row[nxt] == rows[j]) & (self.start[nxt] == self.stop[i[j]] + 1) & (self.trailing[nxt] == 0)
-            G2 = _gather(self.d, self.stop[nxt], self.off[self.run_row[nxt] + 1], 16)
-            ok2, f2, _ = _right(G2, second=True)
+            ok2, f2, _ = _right(_At(self.d, self.stop[nxt], self.off[self.run_row[nxt] + 1]), second=True)
             good &= ok2
             ok[j] = good
             factor[j] = f2
             high_value[j] = self.value[nxt]
         ok &= self.value[i] * factor == want[i]
         if comparator is not None:
-            asked = np.array([c not in (None, "", "=") for c in comparator[rows]], bool)
-            for n in np.flatnonzero(ok & asked):
-                said = self._said(i[n], kind[n], high_value[n])
-                ok[n] = said is not False and said in (None, comparator[rows[n]])
+            asked = np.flatnonzero(ok & np.isin(comparator[rows], [">=", ">", "<=", "<", "between"]))
+            if len(asked):
+                said = self._said(i[asked], kind[asked], high_value[asked])
+                wanted = comparator[rows[asked]]
+                ok[asked] = [s is not False and s in (None, w) for s, w in zip(said, wanted)]
         out[rows[ok]] = True
         return out
 
-    def _said(self, i: int, kind: int, high: float):
-        """The comparator with which number ``i`` is stated (False: not known here)."""
-        if kind == 2:
-            return "between" if not high < self.value[i] else None
-        words = self._comparator(i)
-        if kind == 1 and words is not False and self.value[i] == high:
-            return None
-        return words
+    def _said(self, i: np.ndarray, kind: np.ndarray, high: np.ndarray) -> list:
+        """The comparator with which each number ``i`` is stated (False: not known here)."""
+        row = self.run_row[i]
+        lo = np.where(self.prev_digit[i] >= 0, self.prev_digit[i] + 1, self.off[row])
+        data = self.d.tobytes() if len(i) > 64 else None
+        left = [(data[x:z] if data is not None else bytes(self.d[x:z])) for x, z in zip(lo.tolist(), self.start[i].tolist())]
+        after = self.prev_digit[i] >= 0
+        out = []
+        memo: dict = {}
+        for k in range(len(i)):
+            if kind[k] == 2:
+                out.append("between" if not high[k] < self.value[i[k]] else None)
+                continue
+            key = (left[k], bool(after[k]))
+            if key not in memo:
+                memo[key] = _words_comparator(left[k].decode("utf-8", errors="replace"), bool(after[k]))
+            words = memo[key]
+            out.append(None if kind[k] == 1 and words is not False and self.value[i[k]] == high[k] else words)
+        return out
 
 
 _memo: dict[tuple[str, bool], str | None | bool] = {}

@@ -140,3 +140,9 @@ def test_what_the_reference_refuses_is_not_certified(quote, value, comparator):
 def test_rows_with_nothing_to_check_are_certified_and_empty_quotes_are_not():
     got = certified(["", "đạt 5%", ""], [math.nan, 5, 5], [1, 1, 1], ["vi"] * 3)
     assert got.tolist() == [True, True, False]
+
+
+def test_numbers_of_neighbouring_quotes_are_not_read_as_one():
+    # the quotes lie end to end in one buffer: "đạt 5" and "6%" must not make 56
+    assert not certified(["đạt 5", "6%"], [56, 6], [1, 1], ["vi", "vi"])[0]
+    assert certified(["đạt 5", "", "6%"], [5, math.nan, 6], [1, 1, 1], ["vi"] * 3).tolist() == [True, True, True]
