@@ -138,3 +138,47 @@ if __name__ == "__main__":
     import sys
 
     print(make_data(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 100_000))
+
+
+def assess_dataset(n_targets: int = 100_000, seed: int = 57):
+    """A Dataset in memory for assess: the shipped reference tables, ``n_targets`` targets (every unit x every
+    indicator x successive target years), two figures a series, one source a target."""
+    import nq57lib
+    from nq57lib.dataset import Dataset, as_fact_dtypes
+
+    ref = nq57lib.load(ROOT / "data")
+    rng = np.random.default_rng(seed)
+    prov, ind = ref.provinces, ref.indicators
+    units = prov[["name", "slug"]].to_numpy()
+    series = [(u, s, r.id, r.unit, r.lower_bound, r.upper_bound, r.direction)
+              for u, s in units for r in ind.itertuples()]
+    years = list(range(2025, 2025 + max(1, -(-n_targets // len(series)))))
+    t_rows, o_rows = [], []
+    documents = ref.sources[ref.sources.url == ""].id.tolist()
+    for u, s, i, unit, lo, hi, direction in series:
+        lo = 0.0 if np.isnan(lo) else lo
+        hi = lo + 1000.0 if np.isnan(hi) else hi
+        a, b = sorted(rng.uniform(lo + 0.05 * (hi - lo), lo + 0.6 * (hi - lo), 2))
+        if unit == "milestone":
+            a, b = 0.0, float(rng.integers(0, 2))
+        for date, v in (("2023-12-31", a), ("2024-12-31", b)):
+            o_rows.append((u, s, i, date, date[:4], round(v, 2), documents[0], "", "", ""))
+        for year in years:
+            if len(t_rows) >= n_targets:
+                break
+            if unit == "milestone":
+                t_rows.append((u, s, i, year, None, np.nan, np.nan, documents[0], "", "", ""))
+                continue
+            v = round(float(rng.uniform(lo + 0.3 * (hi - lo), hi)), 2)
+            comparator = "<=" if direction == "down" else ["=", ">=", ">", "between"][rng.integers(4)]
+            high = min(hi, v + 1.0) if comparator == "between" else np.nan
+            t_rows.append((u, s, i, year, comparator, v, high, documents[rng.integers(len(documents))], "", "", ""))
+    t = pd.DataFrame(t_rows, columns=["province", "province_slug", "indicator", "year", "comparator", "value",
+                                      "value_high", "source_id", "quote", "note", "note_en"])
+    t["comparator"] = t["comparator"].astype(object)
+    o = pd.DataFrame(o_rows, columns=["province", "province_slug", "indicator", "period_end", "period", "value",
+                                      "source_id", "quote", "note", "note_en"])
+    o["period_end"] = pd.to_datetime(o["period_end"]).astype("datetime64[us]")
+    o = o.sort_values(["province", "indicator", "period_end"], kind="stable").reset_index(drop=True)
+    return Dataset(provinces=prov, indicators=ind, targets=as_fact_dtypes(t), observations=as_fact_dtypes(o),
+                   sources=ref.sources, pillars=ref.pillars, data_dir=ROOT / "data")
