@@ -65,9 +65,18 @@ for _lead, _seconds in _NFC_SECOND.items():
     _SECOND[_lead, _seconds] = True
 
 
+_CHUNK = 1 << 22   # bytes a byte scan looks at at once: small temporaries, few page faults
+
+
+def positions(b: np.ndarray, test) -> np.ndarray:
+    """The positions where ``test(chunk)`` is true, found chunk by chunk (as int64)."""
+    parts = [np.flatnonzero(test(b[k: k + _CHUNK])) + k for k in range(0, len(b), _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 def _maybe_not_nfc(b: np.ndarray) -> bool:
     """Whether the UTF-8 bytes may hold a character that NFC changes (conservative: True may be wrong)."""
-    hi = np.flatnonzero(b >= 0xCC)
+    hi = positions(b, lambda c: c >= 0xCC)
     if not len(hi):
         return False
     kind = _LEAD_KIND[b[hi]]
@@ -85,21 +94,23 @@ def _maybe_not_nfc(b: np.ndarray) -> bool:
     return False
 
 
+_BESIDE_QUOTE = np.zeros(256, bool)
+_BESIDE_QUOTE[[44, 10, 13, 34]] = True     # , \n \r "
+
+
 def _quoting_ok(b: np.ndarray) -> bool:
     """Every double quote opens a cell (after a comma, a line break or the start), closes it (before a comma,
     a line break or the end), or doubles a quote inside it: what Python's strict csv reader accepts and
     reads as pyarrow does. A quote in the middle of an unquoted cell is refused too (the reference reader
     decides)."""
-    q = np.flatnonzero(b == 34)
+    q = positions(b, lambda c: c == 34)
     if len(q) % 2:
         return False
     if not len(q):
         return True
     opens, closes = q[0::2], q[1::2]
-    before = b[np.maximum(opens - 1, 0)]
-    ok_open = (opens == 0) | np.isin(before, [44, 10, 13, 34])
-    after = b[np.minimum(closes + 1, len(b) - 1)]
-    ok_close = (closes == len(b) - 1) | np.isin(after, [44, 10, 13, 34])
+    ok_open = (opens == 0) | _BESIDE_QUOTE[b[np.maximum(opens - 1, 0)]]
+    ok_close = (closes == len(b) - 1) | _BESIDE_QUOTE[b[np.minimum(closes + 1, len(b) - 1)]]
     return bool(ok_open.all() and ok_close.all())
 
 
@@ -179,8 +190,6 @@ def _read(path: Path, required: tuple, optional: tuple) -> dict | None:
     b = np.frombuffer(raw, np.uint8)[start:]
     if not len(b) or b"\x00" in raw[start: start + 65536]:
         return _refuse("empty or binary")
-    if not _quoting_ok(b):
-        return _refuse("a quote character the strict csv reader may refuse")
     end = raw.find(b"\n", start)
     line = raw[start: end if end >= 0 else len(raw)]
     if b'"' in line or b"\r" in line.rstrip(b"\r"):
@@ -193,15 +202,21 @@ def _read(path: Path, required: tuple, optional: tuple) -> dict | None:
         return _refuse("header columns")
     names = [f"c{i}" for i in range(len(header))]
     types = {n: pa.dictionary(pa.int32(), pa.string()) if h in _DICT else pa.string() for n, h in zip(names, header)}
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(raw)[start:]),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
-        return _refuse("pyarrow cannot parse it")
+    parse = lambda: pacsv.read_csv(
+        pa.BufferReader(pa.py_buffer(raw)[start:]),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False))
+    with ThreadPoolExecutor(1) as pool:          # pyarrow parses while the quotes are checked here
+        parsed = pool.submit(parse)
+        if not _quoting_ok(b):
+            parsed.cancel()
+            return _refuse("a quote character the strict csv reader may refuse")
+        try:
+            table = parsed.result()
+        except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
+            return _refuse("pyarrow cannot parse it")
     del raw, b
     n = table.num_rows
     cols = {}
@@ -218,8 +233,9 @@ def _read(path: Path, required: tuple, optional: tuple) -> dict | None:
             recode = np.array([canon.setdefault(v, len(canon)) for v in values] + [0], np.int32)
             cols[h] = _Text(list(canon), recode[codes] if len(canon) != len(values) else codes)
         else:
+            # numbers are checked to be ASCII later; the quotes' NFC check runs with the quote check
             cols[h] = _clean_text(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0),
-                                  nfc=h not in ("value", "value_high"))
+                                  nfc=h not in ("value", "value_high", "quote"))
     for h in required + optional:
         if h not in cols:
             cols[h] = _Text([""], np.zeros(n, np.int32)) if h in _DICT else pa.array([""] * n, pa.string())
@@ -243,8 +259,10 @@ def _numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         dot, minus = d == 46, d == 45
         if not (digit | dot | minus).all():
             return None
-        cum = lambda flags: np.concatenate([[0], np.cumsum(flags)])
-        ndot, nminus = np.diff(cum(dot)[off]), np.diff(cum(minus)[off])
+        full = off[:-1][~empty]                   # the cells with bytes lie end to end: one segment each
+        ndot, nminus = np.zeros(len(empty), np.int64), np.zeros(len(empty), np.int64)
+        ndot[~empty] = np.add.reduceat(dot.astype(np.int32), full)
+        nminus[~empty] = np.add.reduceat(minus.astype(np.int32), full)
         first = np.where(empty, 0, d[np.minimum(off[:-1], len(d) - 1)])
         ok = empty | ((ndot <= 1) & ((nminus == 0) | ((nminus == 1) & (first == 45))))
         # a dot needs a digit on each side; a minus needs a digit after it
@@ -301,13 +319,17 @@ def _cells_ok(name: str, cols: dict) -> bool:
     return not cell_problems(name, frame)
 
 
-def _scan(quote, english, qty_value, qty_high, comparator) -> np.ndarray:
-    """Rows whose quote certainly states their figures (see :mod:`nq57lib.quotescan`)."""
+def _scan(quote, english, qty_value, qty_high, comparator) -> tuple[np.ndarray, pa.Array | None]:
+    """Rows whose quote certainly states their figures (see :mod:`nq57lib.quotescan`), and the quotes in NFC
+    when they were not (else None)."""
+    normalized = None
+    if _maybe_not_nfc(_buffers(quote)[1]):
+        quote = normalized = pc.utf8_normalize(quote, "NFC")
     scan = QuoteScan(quote, english)
     certain = scan.states(qty_value, comparator)
     if qty_high is not None:
         certain &= scan.states(qty_high)
-    return certain
+    return certain, normalized
 
 
 def _facts(name: str, cols: dict, refs, today: str) -> pd.DataFrame | None:
@@ -344,9 +366,13 @@ def _facts(name: str, cols: dict, refs, today: str) -> pd.DataFrame | None:
             frame = (_typed_targets(cols, province, refs, v, h, v_empty, h_empty) if targets
                      else _typed_observations(cols, province, refs, v))
         finally:
-            certain = certain.result()
+            certain, normalized = certain.result()
     if frame is None:
         return None
+    if normalized is not None:           # quotes that were not NFC: the frame and the residue get them in NFC
+        cols["quote"] = normalized
+        perm = cols.get("_perm")
+        frame["quote"] = (normalized if perm is None else normalized.take(pa.array(perm))).to_pandas().array
     residue = np.flatnonzero(~certain)
     if len(residue) and not _reference_quotes(name, cols, residue, refs, today):
         return _refuse("the quote check")
@@ -496,6 +522,7 @@ def _typed_observations(cols, sc, refs, v) -> pd.DataFrame | None:
         if (key[perm][1:] == key[perm][:-1]).any():
             return _refuse("a duplicate observation")
     identity = bool((perm == np.arange(len(perm))).all())
+    cols["_perm"] = None if identity else perm
     take = (lambda a: a) if identity else (lambda a: a if not pc.max(pc.binary_length(a)).as_py()
                                            else a.take(pa.array(perm)))
     codes = (lambda t: t.codes) if identity else (lambda t: t.codes[perm])

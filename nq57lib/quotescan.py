@@ -221,9 +221,10 @@ class QuoteScan:
         off = np.frombuffer(bufs[1], np.int64)[quotes.offset: quotes.offset + n + 1]
         d = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None and n else np.zeros(0, np.uint8)
         self.d, self.off = d, off
-        x = d - np.uint8(44)
-        P = np.flatnonzero(x <= 13)                      # bytes , - . / and digits
-        c = x[P]                                         # 0 ',' 1 '-' 2 '.' 3 '/' 4..13 digits
+        from .columnar import positions
+
+        P = positions(d, lambda chunk: (chunk - np.uint8(44)) <= 13)   # bytes , - . / and digits
+        c = d[P] - np.uint8(44)                          # 0 ',' 1 '-' 2 '.' 3 '/' 4..13 digits
         nP = len(P)
         # runs: neighbouring digits, dots and commas within one quote
         brk = np.ones(nP, bool)
@@ -231,7 +232,8 @@ class QuoteScan:
             brk[1:] = P[1:] != P[:-1] + 1
             # a quote that starts with one of these bytes right after a quote that ends with one: split there
             inner = off[1:-1][(off[1:-1] < len(d)) & (off[1:-1] > 0)]
-            glued = inner[(x[inner] <= 13) & (x[inner - 1] <= 13)]
+            near = lambda at: (d[at] - np.uint8(44)) <= 13
+            glued = inner[near(inner) & near(inner - 1)]
             brk[np.searchsorted(P, glued)] = True
         isn = (c != 1) & (c != 3)
         start_flag, end_flag = isn.copy(), isn.copy()

@@ -212,3 +212,20 @@ def test_what_the_columnar_reader_accepts_the_row_reader_accepts_identically(tmp
     else:
         assert isinstance(slow, dict)
         pd.testing.assert_frame_equal(with_cache.observations, slow["observations"], check_exact=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789.-5 a١", max_size=6), min_size=1, max_size=8))
+def test_number_cells_are_read_as_the_reference_reads_them(cells):
+    import re
+    import pyarrow as pa
+    from nq57lib.dataset import _NUMBER
+    got = columnar._numbers(pa.array(cells, pa.string()))
+    valid = all(c == "" or re.fullmatch(_NUMBER, c) for c in cells)
+    if got is None:
+        assert not valid or any(not c.isascii() for c in cells)
+    else:
+        assert valid
+        empty, values, _ = got
+        for c, e, v in zip(cells, empty, values):
+            assert e == (c == "") and (e or v == float(c))
