@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -68,6 +67,12 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _peak_rss_mib() -> float:
+    """The process's peak resident memory (VmHWM: ru_maxrss would count the parent's size at fork)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+
+
 def child_peak(kind: str, folder: Path) -> dict:
     """Peak resident memory (MiB) that one run adds in a fresh process, and the size of what it returns."""
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(folder)], capture_output=True, text=True,
@@ -91,7 +96,7 @@ def _child(kind: str, folder: str) -> None:
     else:
         tables = [pacsv.read_csv(Path(folder) / f) for f in DATA_FILES]
         size = sum(t.nbytes for t in tables) / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    peak = _peak_rss_mib() - before
     print(json.dumps({"peak_mib": peak, "result_mib": size}))
 
 

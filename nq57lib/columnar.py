@@ -25,7 +25,7 @@ What it must agree on with the reference reader, and how:
 from __future__ import annotations
 
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -68,10 +68,10 @@ for _lead, _seconds in _NFC_SECOND.items():
 _CHUNK = 1 << 22   # bytes a byte scan looks at at once: small temporaries, few page faults
 
 
-def positions(b: np.ndarray, test) -> np.ndarray:
-    """The positions where ``test(chunk)`` is true, found chunk by chunk (as int64)."""
-    parts = [np.flatnonzero(test(b[k: k + _CHUNK])) + k for k in range(0, len(b), _CHUNK)]
-    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+def positions(b: np.ndarray, test, dtype=np.int64) -> np.ndarray:
+    """The positions where ``test(chunk)`` is true, found chunk by chunk."""
+    parts = [(np.flatnonzero(test(b[k: k + _CHUNK])) + k).astype(dtype, copy=False) for k in range(0, len(b), _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
 def _maybe_not_nfc(b: np.ndarray) -> bool:
@@ -319,54 +319,81 @@ def _cells_ok(name: str, cols: dict) -> bool:
     return not cell_problems(name, frame)
 
 
-def _scan(quote, english, qty_value, qty_high, comparator) -> tuple[np.ndarray, pa.Array | None]:
+#: from this many quotes on, the quote check runs on two halves at once
+_SPLIT_ROWS = 200_000
+
+
+def _scan(quote, english, asked) -> tuple[np.ndarray, pa.Array | None]:
     """Rows whose quote certainly states their figures (see :mod:`nq57lib.quotescan`), and the quotes in NFC
-    when they were not (else None)."""
-    normalized = None
-    if _maybe_not_nfc(_buffers(quote)[1]):
-        quote = normalized = pc.utf8_normalize(quote, "NFC")
-    scan = QuoteScan(quote, english)
-    certain = scan.states(qty_value, comparator)
-    if qty_high is not None:
-        certain &= scan.states(qty_high)
-    return certain, normalized
+    when they were not (else None). ``asked`` is a Future of (value quantities, high-end quantities or None,
+    comparators or None): the quotes are read while the caller computes them."""
+
+    def part(lo, hi, quote):
+        piece = quote.slice(lo, hi - lo)
+        if quote is original and _maybe_not_nfc(_buffers(piece)[1]):
+            return None
+        scan = QuoteScan(piece, english[lo:hi])
+        qty_value, qty_high, comparator = asked.result()
+        certain = scan.states(qty_value[lo:hi], None if comparator is None else comparator[lo:hi])
+        if qty_high is not None:
+            certain &= scan.states(qty_high[lo:hi])
+        return certain
+
+    def run(quote):
+        n = len(quote)
+        if n < _SPLIT_ROWS:
+            return [part(0, n, quote)]
+        with ThreadPoolExecutor(2) as pool:     # two halves at once: numpy and pyarrow release the GIL
+            return [h.result() for h in [pool.submit(part, lo, hi, quote) for lo, hi in ((0, n // 2), (n // 2, n))]]
+
+    original = quote
+    parts = run(quote)
+    if any(p is None for p in parts):           # quotes that are not NFC (rare): normalized, then read
+        quote = pc.utf8_normalize(quote, "NFC")
+        parts = run(quote)
+    return np.concatenate(parts), (None if quote is original else quote)
 
 
 def _facts(name: str, cols: dict, refs, today: str) -> pd.DataFrame | None:
     """Every check of rowreader.fact_checks as column operations, then the typed frame (None: refused).
 
-    The quote check (numpy and pyarrow, which release the GIL) runs in a second thread meanwhile."""
+    The quote check (numpy and pyarrow, which release the GIL) runs in other threads meanwhile."""
     targets = name == "targets.csv"
     n = cols["_n"]
-    value = _numbers(cols["value"])
-    high = _numbers(cols["value_high"]) if targets else (np.ones(n, bool), np.full(n, np.nan), None)
-    if value is None or high is None:
-        return _refuse("a number cell")
-    v_empty, v, v_text = value
-    h_empty, h, _ = high
     ind, src = refs.indicators, refs.sources
     if any(x not in ind for x in cols["indicator"].values) or any(x not in src for x in cols["source_id"].values):
         return _refuse("an unknown indicator or source")
-    unit = cols["indicator"].map({k: m["unit"] for k, m in ind.items()})
-    milestone = unit == "milestone"
-    scale = cols["indicator"].map({k: UNIT_SCALE.get(m["unit"], 1.0) for k, m in ind.items()}).astype(float)
     english = cols["source_id"].map({k: s.get("language") == "en" for k, s in src.items()}).astype(bool)
-    comparator = cols["comparator"].map({c: c for c in cols["comparator"].values}, "") if targets else None
-    quote = cols["quote"]
-    q_empty = _lengths(quote) == 0
-    asked = ~q_empty & ~milestone
+    asked = Future()
     with ThreadPoolExecutor(1) as pool:
-        certain = pool.submit(_scan, quote, english, np.where(asked & ~v_empty, v * scale, np.nan),
-                              np.where(asked & ~h_empty, h * scale, np.nan) if targets else None, comparator)
+        certain = pool.submit(_scan, cols["quote"], english, asked)
         try:
+            value = _numbers(cols["value"])
+            high = _numbers(cols["value_high"]) if targets else (np.ones(n, bool), np.full(n, np.nan), None)
+            if value is None or high is None:
+                asked.set_result((np.full(n, np.nan), None, None))
+                return _refuse("a number cell")
+            v_empty, v, v_text = value
+            h_empty, h, _ = high
+            unit = cols["indicator"].map({k: m["unit"] for k, m in ind.items()})
+            milestone = unit == "milestone"
+            scale = cols["indicator"].map({k: UNIT_SCALE.get(m["unit"], 1.0) for k, m in ind.items()}).astype(float)
+            comparator = cols["comparator"].map({c: c for c in cols["comparator"].values}, "") if targets else None
+            q_empty = _lengths(cols["quote"]) == 0
+            question = ~q_empty & ~milestone
+            asked.set_result((np.where(question & ~v_empty, v * scale, np.nan),
+                              np.where(question & ~h_empty, h * scale, np.nan) if targets else None, comparator))
             province = _check(name, cols, refs, today, targets, unit, milestone, comparator, v, v_text, v_empty,
                               h, h_empty, q_empty)
-            if province is None:
-                return None
-            frame = (_typed_targets(cols, province, refs, v, h, v_empty, h_empty) if targets
-                     else _typed_observations(cols, province, refs, v))
+            order = None if province is None or targets else _observation_order(cols, province, refs)
         finally:
-            certain, normalized = certain.result()
+            if not asked.done():
+                asked.set_result((np.full(n, np.nan), None, None))
+            certain, normalized = certain.result()   # its temporaries are freed before the frames are made
+    if province is None or (not targets and order is None):
+        return None
+    frame = (_typed_targets(cols, province, refs, v, h, v_empty, h_empty) if targets
+             else _typed_observations(cols, province, refs, v, *order))
     if frame is None:
         return None
     if normalized is not None:           # quotes that were not NFC: the frame and the residue get them in NFC
@@ -501,10 +528,11 @@ def _rank(values: list) -> np.ndarray:
     return rank
 
 
-def _typed_observations(cols, sc, refs, v) -> pd.DataFrame | None:
-    """Sorted by province name, indicator and date, as the reference reader sorts (a stable sort; the keys
-    are unique, else it is a duplicate, so the order is a permutation computed by counting)."""
-    ind, pe, per, src = cols["indicator"], cols["period_end"], cols["period"], cols["source_id"]
+def _observation_order(cols, sc, refs):
+    """(the permutation that sorts observations by province name, indicator and date, the distinct dates), or
+    None when two have the same unit, indicator and date. The sort is stable and its keys unique (else it is
+    a duplicate), so the order is computed by counting."""
+    ind, pe = cols["indicator"], cols["period_end"]
     dates = pd.to_datetime(pd.Series(pe.values, dtype=object))
     n_ind, n_date = len(ind.values) + 1, len(pe.values) + 1
     key = (_rank(refs.provinces["name"].tolist())[sc] * n_ind + _rank(ind.values)[ind.codes]) * n_date \
@@ -521,6 +549,12 @@ def _typed_observations(cols, sc, refs, v) -> pd.DataFrame | None:
         perm = np.argsort(key, kind="stable")
         if (key[perm][1:] == key[perm][:-1]).any():
             return _refuse("a duplicate observation")
+    return perm, dates
+
+
+def _typed_observations(cols, sc, refs, v, perm, dates) -> pd.DataFrame | None:
+    """The observations in the order of :func:`_observation_order`, as the reference reader sorts them."""
+    ind, pe, per, src = cols["indicator"], cols["period_end"], cols["period"], cols["source_id"]
     identity = bool((perm == np.arange(len(perm))).all())
     cols["_perm"] = None if identity else perm
     take = (lambda a: a) if identity else (lambda a: a if not pc.max(pc.binary_length(a)).as_py()

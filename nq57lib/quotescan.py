@@ -220,10 +220,12 @@ class QuoteScan:
         bufs = quotes.buffers()
         off = np.frombuffer(bufs[1], np.int64)[quotes.offset: quotes.offset + n + 1]
         d = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None and n else np.zeros(0, np.uint8)
+        d, off = d[off[0]: off[-1]] if n else d, off - off[0]   # a slice of a column: its own bytes only
         self.d, self.off = d, off
         from .columnar import positions
 
-        P = positions(d, lambda chunk: (chunk - np.uint8(44)) <= 13)   # bytes , - . / and digits
+        small = np.int32 if len(d) < 2**31 - 1 else np.int64   # positions and counts: half the memory
+        P = positions(d, lambda chunk: (chunk - np.uint8(44)) <= 13, small)   # bytes , - . / and digits
         c = d[P] - np.uint8(44)                          # 0 ',' 1 '-' 2 '.' 3 '/' 4..13 digits
         nP = len(P)
         # runs: neighbouring digits, dots and commas within one quote
@@ -239,8 +241,9 @@ class QuoteScan:
         start_flag, end_flag = isn.copy(), isn.copy()
         start_flag[1:] &= brk[1:] | ~isn[:-1]
         end_flag[:-1] &= brk[1:] | ~isn[1:]
-        starts, ends = np.flatnonzero(start_flag), np.flatnonzero(end_flag)
-        run_row = np.searchsorted(off, P[starts], side="right") - 1
+        starts, ends = np.flatnonzero(start_flag).astype(small), np.flatnonzero(end_flag).astype(small)
+        del start_flag, end_flag, brk
+        run_row = (np.searchsorted(off, P[starts], side="right") - 1).astype(small)
         en = english[run_row] if n else np.zeros(0, bool)
         digit = c >= 4
         last = ends.copy()                               # the last digit: dots and commas after it trail
@@ -250,8 +253,8 @@ class QuoteScan:
         trailing = ends - last
         valid = digit[starts] & digit[last]
         # the separators inside each run (not the trailing ones); English pages swap commas and dots
-        seps = np.flatnonzero(isn & ~digit)
-        sep_run = np.searchsorted(starts, seps, side="right") - 1
+        seps = np.flatnonzero(isn & ~digit).astype(small)
+        sep_run = (np.searchsorted(starts, seps, side="right") - 1).astype(small)
         inside = seps <= last[np.maximum(sep_run, 0)]
         seps, sep_run = seps[inside], sep_run[inside]
         dot = (c[seps] == 2) != en[sep_run]              # a dot as the Vietnamese way reads it
@@ -259,7 +262,7 @@ class QuoteScan:
         ncom = np.bincount(sep_run[~dot], minlength=len(starts))
         same_next = np.zeros(len(seps), bool)
         same_next[:-1] = sep_run[1:] == sep_run[:-1]
-        nxt = np.empty(len(seps), np.int64)
+        nxt = np.empty(len(seps), small)
         nxt[:-1] = seps[1:]
         nxt[~same_next] = last[sep_run[~same_next]] + 1
         gap = nxt - seps                                 # digits after the separator, plus one
@@ -275,22 +278,26 @@ class QuoteScan:
         dot_decimal = ~en & (ndot == 1) & (ncom == 0) & (trailing == 0) & (dot_gap != 4)
         valid &= (ncom <= 1) & ((ndot == 0) | thousands | dot_decimal)
         keep = np.flatnonzero(valid)
+        del isn, seps, sep_run, dot, same_next, nxt, gap, first_sep, bad, thousands, dot_gap
         # the value, read as nq57lib.numbers reads it: pyarrow parses the digits (correctly rounded, as float())
         lo, hi = P[starts[keep]], P[last[keep]] + 1
         bounds = np.empty(2 * len(keep), np.int64)
         bounds[0::2], bounds[1::2] = lo, hi
-        text = pa.LargeStringArray.from_buffers(max(2 * len(keep) - 1, 0), pa.py_buffer(bounds), bufs[2])
+        text = pa.LargeStringArray.from_buffers(max(2 * len(keep) - 1, 0), pa.py_buffer(bounds), pa.py_buffer(d))
         text = text.take(pa.array(np.arange(0, 2 * len(keep), 2)))
-        has_sep = (ndot + ncom)[keep] > 0
+        del bounds
         value = np.empty(len(keep))
-        if len(keep):
-            value[~has_sep] = pc.cast(text.filter(pa.array(~has_sep)), pa.float64()).to_numpy(zero_copy_only=False)
-            part = text.filter(pa.array(has_sep))
-            part_en, part_dd = pa.array(en[keep][has_sep]), pa.array(dot_decimal[keep][has_sep])
-            plain = pc.replace_substring(pc.replace_substring(part, ".", ""), ",", ".")   # 16.803 -> 16803, 84,2 -> 84.2
-            english_text = pc.replace_substring(part, ",", "")                            # 4,977.5 -> 4977.5
-            part = pc.if_else(part_en, english_text, pc.if_else(part_dd, part, plain))
-            value[has_sep] = pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False)
+        sep = (ndot + ncom)[keep] > 0
+        k_en, k_dd = en[keep], dot_decimal[keep]
+        for rows, edit in ((~sep, ()), (sep & k_dd, ()),                      # 168; 62.86 (a decimal dot)
+                           (sep & k_en, ((",", ""),)),                         # 4,977.5 -> 4977.5
+                           (sep & ~k_en & ~k_dd, ((".", ""), (",", ".")))):   # 16.803 -> 16803, 84,2 -> 84.2
+            at = np.flatnonzero(rows)
+            if len(at):
+                part = text.take(pa.array(at))
+                for old, new in edit:
+                    part = pc.replace_substring(part, old, new)
+                value[at] = pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False)
         self.value = value
         self.run_row = run_row[keep]
         self.start, self.stop = lo, hi                   # bytes of the first digit, and after the last

@@ -73,6 +73,14 @@ def test_synthetic_data_shaped_like_the_shipped_data(tmp_path):
     assert len(ds["observations"]) == 3000 and ds["observations"].quote.str.len().gt(0).mean() > 0.8
 
 
+def test_the_quote_check_in_two_halves_gives_the_same(tmp_path, monkeypatch):
+    _synthetic().make_data(tmp_path, 2000)
+    monkeypatch.setattr(columnar, "_SPLIT_ROWS", 100)
+    same(tmp_path)
+    monkeypatch.setattr(columnar, "_SPLIT_ROWS", 10**9)
+    same(tmp_path)
+
+
 def test_dtypes_are_the_datasets(data_copy):
     fast = same(data_copy)
     assert str(fast["targets"].comparator.dtype) == "object" and fast["targets"].comparator.isna().any()
