@@ -560,15 +560,20 @@ def _typed_observations(cols, sc, refs, v, perm, dates) -> pd.DataFrame | None:
     take = (lambda a: a) if identity else (lambda a: a if not pc.max(pc.binary_length(a)).as_py()
                                            else a.take(pa.array(perm)))
     codes = (lambda t: t.codes) if identity else (lambda t: t.codes[perm])
-    province, province_slug = _province_columns(sc if identity else sc[perm], refs)
+    names = refs.provinces["name"].tolist(), refs.provinces["slug"].tolist()
+    where = sc if identity else sc[perm]
+    build = {   # each a pyarrow take (the GIL released): two at a time
+        "province": lambda: _Text(names[0], where).arrow(), "province_slug": lambda: _Text(names[1], where).arrow(),
+        "indicator": lambda: _Text(ind.values, codes(ind)).arrow(),
+        "period": lambda: _Text(per.values, codes(per)).arrow(),
+        "source_id": lambda: _Text(src.values, codes(src)).arrow(),
+        "quote": lambda: take(cols["quote"]), "note": lambda: take(cols["note"]),
+        "note_en": lambda: take(cols["note_en"])}
+    with ThreadPoolExecutor(2) as pool:
+        text = dict(zip(build, pool.map(lambda f: f().to_pandas(), build.values())))
     frame = pd.DataFrame({
-        "province": province, "province_slug": province_slug,
-        "indicator": _Text(ind.values, codes(ind)).arrow().to_pandas(),
-        "period_end": dates.to_numpy()[codes(pe)],
-        "period": _Text(per.values, codes(per)).arrow().to_pandas(),
-        "value": v if identity else v[perm],
-        "source_id": _Text(src.values, codes(src)).arrow().to_pandas(),
-        "quote": take(cols["quote"]).to_pandas(), "note": take(cols["note"]).to_pandas(),
-        "note_en": take(cols["note_en"]).to_pandas(),
+        "province": text["province"], "province_slug": text["province_slug"], "indicator": text["indicator"],
+        "period_end": dates.to_numpy()[codes(pe)], "period": text["period"], "value": v if identity else v[perm],
+        "source_id": text["source_id"], "quote": text["quote"], "note": text["note"], "note_en": text["note_en"],
     })
     return as_fact_dtypes(frame)
