@@ -218,6 +218,7 @@ def _read(path: Path, required: tuple, optional: tuple) -> dict | None:
         except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
             return _refuse("pyarrow cannot parse it")
     del raw, b
+    pa.default_memory_pool().release_unused()
     n = table.num_rows
     cols = {}
     for name, h in zip(names, header):
@@ -390,6 +391,7 @@ def _facts(name: str, cols: dict, refs, today: str) -> pd.DataFrame | None:
             if not asked.done():
                 asked.set_result((np.full(n, np.nan), None, None))
             certain, normalized = certain.result()   # its temporaries are freed before the frames are made
+            pa.default_memory_pool().release_unused()
     if province is None or (not targets and order is None):
         return None
     frame = (_typed_targets(cols, province, refs, v, h, v_empty, h_empty) if targets
