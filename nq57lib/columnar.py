@@ -12,15 +12,22 @@ What it must agree on with the reference reader, and how:
   where pyarrow reads ``xy``; :func:`_quoting_ok` checks every quote character of the file first.
   Quoted line breaks are read alike (``newlines_in_values``). Cells are trimmed of exactly the characters
   ``str.strip()`` removes (:data:`PY_WHITESPACE`), not pyarrow's notion of whitespace.
-- **NFC**: the reference reader normalizes the text first; :func:`_maybe_not_nfc` finds (conservatively)
-  any character that NFC could change, and only then is the file normalized before pyarrow reads it.
+- **NFC**: the reference reader normalizes the whole text first. Here each cell is normalized on its own
+  (the same result: the CSV's commas, quotes and line breaks never combine with a mark), and only where
+  :func:`_maybe_not_nfc` finds (conservatively) a character that NFC could change; distinct values of the
+  dictionary columns are normalized in Python.
 - **Cells**: the low-cardinality columns (province, indicator, source, year, comparator, dates, periods)
   are read as dictionaries; their distinct values go through the reference reader's own pandera checks
-  and province resolution. Numbers are checked byte by byte against ``-?\\d+(?:\\.\\d+)?`` with ASCII digits
-  only (a digit of another script goes to the reference reader). Dates: ``pc.strptime`` would turn
+  and province resolution. Numbers are checked byte by byte against ``-?[0-9]+(?:\\.[0-9]+)?`` (ASCII digits,
+  as the reference reader requires). Dates: ``pc.strptime`` would turn
   2025-02-30 into 2025-03-02, so dates are parsed by pandas on the distinct values, as the reference does.
 - **Quotes**: :mod:`nq57lib.quotescan` certifies most rows; the others get the reference quote check,
   row by row.
+
+Threads (numpy and pyarrow release the GIL): pyarrow parses while the quote characters are checked; the
+quote check reads the quotes (in two halves at once from 200,000 rows) while the other checks run; the
+targets file is read meanwhile. The frames are made after the quote check, so that its temporaries are
+freed first (peak memory about 3x the frames).
 """
 from __future__ import annotations
 
@@ -34,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .dataset import COLUMNS, FACT_TEXT, UNIT_SCALE, as_fact_dtypes, not_a_regular_file
+from .dataset import COLUMNS, UNIT_SCALE, as_fact_dtypes, not_a_regular_file
 from .quotescan import QuoteScan
 
 #: the characters str.strip() removes (Python 3.11, Unicode 14); tests/test_columnar.py recomputes them
@@ -202,14 +209,12 @@ def _read(path: Path, required: tuple, optional: tuple) -> dict | None:
         return _refuse("header columns")
     names = [f"c{i}" for i in range(len(header))]
     types = {n: pa.dictionary(pa.int32(), pa.string()) if h in _DICT else pa.string() for n, h in zip(names, header)}
-    parse = lambda: pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(raw)[start:]),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False))
+    options = dict(read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                   parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                   convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
+                                                        quoted_strings_can_be_null=False))
     with ThreadPoolExecutor(1) as pool:          # pyarrow parses while the quotes are checked here
-        parsed = pool.submit(parse)
+        parsed = pool.submit(pacsv.read_csv, pa.BufferReader(pa.py_buffer(raw)[start:]), **options)
         if not _quoting_ok(b):
             parsed.cancel()
             return _refuse("a quote character the strict csv reader may refuse")
