@@ -47,11 +47,17 @@ def _to_float(token: str) -> float:
     return float(token.replace(".", "").replace(",", "."))
 
 
+def _canonical(word: str, known) -> str:
+    """The known word that ``word`` matched case-insensitively (lower() alone misses "ı" for "i")."""
+    lower = word.lower()
+    return lower if lower in known else next(k for k in known if re.fullmatch(re.escape(k), word, re.IGNORECASE))
+
+
 def _from_match(m: re.Match, unit: str) -> ParsedNumber:
     comparator = None
     approximate = False
     for word in re.findall(_WORDS, m.group("words") or "", flags=re.IGNORECASE):
-        word = word.lower()
+        word = _canonical(word, list(_COMPARATOR_WORDS) + list(_APPROX_WORDS))
         if word in _APPROX_WORDS:
             approximate = True
         else:
@@ -59,7 +65,7 @@ def _from_match(m: re.Match, unit: str) -> ParsedNumber:
     high = _to_float(m.group("high")) if m.group("high") else None
     if high is not None:
         comparator = "between"
-    scale_word = " ".join((m.group("scale") or "").lower().split())
+    scale_word = " ".join(_canonical(w, _SCALES) for w in (m.group("scale") or "").split())
     if m.group("pct"):
         unit = "%"
     elif scale_word:

@@ -139,7 +139,7 @@ def eurostat(base_year: float, base_value: float, latest_year: float, latest_val
         return Assessment("moving_away" if (actual > 0) == (direction == "down") and actual != 0 else "not_assessable",
                           actual_rate=actual, required_rate=required, method=method,
                           reason="the base value already met the target, so no growth is required")
-    ratio = round(actual / required, _DECIMALS)
+    ratio = round(float(actual) / float(required), _DECIMALS)  # Python's round: numpy's rounds differently
     if ratio >= EUROSTAT_SIGNIFICANT:
         status = "significant_progress"
     elif ratio >= EUROSTAT_MODERATE:
@@ -169,7 +169,7 @@ def eurostat_no_target(base_year: float, base_value: float, latest_year: float, 
     if latest_year <= base_year:
         return Assessment("not_assessable", method=method, reason="base and latest are for the same time")
     g = cagr(base_value, base_year, latest_value, latest_year)
-    g_adj = round(-g if direction == "down" else g, _DECIMALS)
+    g_adj = round(float(-g if direction == "down" else g), _DECIMALS)
     if g_adj > EUROSTAT_NO_TARGET_BAND:
         status = "significant_progress"
     elif g_adj > 0:
@@ -215,7 +215,7 @@ def sdsn(base_year: float, base_value: float, latest_year: float, latest_value: 
         return Assessment("not_assessable", actual_rate=actual, method=method,
                           reason="the target year is not after the base year")
     required = (s_goal - s_base) / (target_year - base_year)
-    ratio = round(actual / required, _DECIMALS)
+    ratio = round(float(actual) / float(required), _DECIMALS)  # Python's round: numpy's rounds differently
     status = "on_track" if ratio >= SDSN_ON_TRACK else "moderately_improving" if ratio >= SDSN_MODERATE else "stagnating"
     return Assessment(status, ratio, actual, required, method, f"{ratio:.0%} of the required pace")
 

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from nq57lib import find_numbers, format_number, parse_number
+from nq57lib.numbers import stated_quantities
 
 
 @pytest.mark.parametrize("text, value, comparator, extra", [
@@ -116,3 +117,10 @@ def test_ranks_in_words_are_read_only_for_rank_indicators():
     assert stated_quantities("Đà Nẵng dẫn đầu cả nước") == []
     assert stated_quantities("Đà Nẵng dẫn đầu cả nước", ranks=True) == [(1.0, None)]
     assert stated_quantities("Thua Thien-Hue came in second place", "en", ranks=True) == [(2.0, None)]
+
+
+def test_scale_and_comparator_words_with_a_dotless_or_dotted_i_are_read():
+    # the pattern matches them case-insensitively (Python folds "ı" and "İ" with "i"); reading them must not fail
+    assert stated_quantities("trıệu 5") == [(5.0, None)] and stated_quantities("5 trıệu") == [(5e6, None)]
+    assert parse_number("5 TRİỆU đồng").scale == 1e6
+    assert stated_quantities("trên 5 TRİỆU") == [(5e6, ">")] and stated_quantities("KHOẢNG 5") == [(5.0, None)]

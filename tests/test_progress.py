@@ -122,3 +122,15 @@ def test_meets_comparators():
     assert p.meets(3, "=", 3) and p.meets(40, "=", 50, direction="down")
     with pytest.raises(ValueError):
         p.meets(1, "~", 1)
+
+
+def test_the_ratio_does_not_depend_on_numpy_or_python_floats():
+    # numpy's round(x, 9) rounds a large ratio differently from Python's: figures read by pandas are numpy floats
+    import numpy as np
+    args = (2026.7479452054795, 12.29, 2026.830136986301, 57.35, 62.26, 2045.9972602739726)
+    py = p.eurostat(*args)
+    np_ = p.eurostat(*(np.float64(a) for a in args))
+    assert py.ratio == np_.ratio and py.ratio == round(py.actual_rate / py.required_rate, 9)
+    s_py = p.sdsn(2015, 1, 2015.01, 90, 100, 0, 95, 2030)
+    s_np = p.sdsn(*(np.float64(a) for a in (2015, 1, 2015.01, 90, 100, 0, 95, 2030)))
+    assert s_py.ratio == s_np.ratio
