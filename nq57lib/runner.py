@@ -66,7 +66,14 @@ def _validated_data(data_path: Path, out: Path) -> dict:
         from .cache import ENV_VAR, prevalidate
     except ImportError:
         return {}
-    return {ENV_VAR: str(prevalidate(data_path, out / ".cache"))}
+    from .publish import OUTPUT_ERRNOS, _why
+    try:
+        return {ENV_VAR: str(prevalidate(data_path, out / ".cache"))}
+    except OSError as e:
+        if e.errno not in OUTPUT_ERRNOS:
+            raise
+        raise OutputError(f"cannot write the validated data into {out / '.cache'}: {_why(e)}; nothing was "
+                          f"published, {out / 'latest'} is unchanged") from None
 
 
 def _plan(data_path: Path, reports_path: Path, out: Path, only, province):

@@ -32,7 +32,7 @@ def make_dataset(ref, pick) -> Dataset:
         comparator = None if milestone else pick(["=", ">=", ">", "<=", "<", "between"])
         value = np.nan if milestone else pick(VALUES)
         high = value + pick([0.5, 2.0]) if comparator == "between" else np.nan
-        source = pick(["laocai_kh154", "laichau_2025_05", "laocai_2025_11", "baomoi_gso_de2024"])
+        source = pick(["laocai_kh154", "laichau_2025_05", "laocai_2025_11", "tracuuquyhoach_gso_de2024"])
         targets.append((unit, names[unit], indicator, year, comparator, value, high, source, "", "", ""))
         for _ in range(pick(range(4))):
             date = pick(DATES)
